@@ -1,1 +1,14 @@
-//! open-notebook library root.
+//! open-notebook: a self-hosted, private notebook for research documents in one binary.
+//!
+//! The library holds everything so the binary, the benchmarks, the fuzz targets and the
+//! integration tests all run the same code. Layers, from the outside in: `cli` parses
+//! commands, `config` resolves settings and secrets, `http` serves the API, `auth` guards it,
+//! `ingest` turns uploads into text, `search` indexes it and `store` keeps it in redb.
+
+pub mod assets;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod search;
+pub mod store;

@@ -1,0 +1,412 @@
+//! The HTTP server: listeners, the per-request pipeline and the shared application state.
+//!
+//! Every request goes through the same steps in [`dispatch`]: strict path decoding, CORS
+//! preflight, the declared-size check (413 before anything else is read), the password gate
+//! for non-public paths, routing, reading the body under the size limit, the handler, and
+//! finally the CORS and security headers and one log line. Handlers live in one file per
+//! resource and only translate between HTTP and the store, index and ingest layers.
+
+mod guard;
+mod notebooks;
+mod openapi;
+mod reply;
+mod request;
+mod router;
+mod search;
+mod system;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore};
+
+pub use reply::{ApiError, ApiResult, Reply, bytes_reply};
+pub use request::Ctx;
+use router::{Routed, Router};
+
+use crate::auth::{AuthOutcome, PasswordCheck};
+use crate::config::Settings;
+use crate::search::SearchIndex;
+use crate::store::{Store, StoreResult};
+
+/// The original's 413 text.
+const TOO_LARGE: &str = "Request body exceeds the maximum allowed upload size";
+
+/// Most connections served at once; more wait in the accept queue.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// Time allowed for a client to send its request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Time allowed for in-flight requests to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// A start-up or serving failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot open the search index: {0}")]
+    Search(#[from] crate::search::SearchError),
+    #[error("cannot use the data folder {path}: {reason}")]
+    DataDir { path: PathBuf, reason: String },
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+}
+
+/// State shared by every request.
+pub struct App {
+    pub settings: Settings,
+    pub store: Arc<Store>,
+    pub index: Arc<SearchIndex>,
+    pub password: PasswordCheck,
+    pub uploads_dir: PathBuf,
+    index_wake: Notify,
+    router: Router,
+}
+
+impl App {
+    /// Opens the data folder (database, index, uploads) for `settings`.
+    pub fn open(settings: Settings) -> Result<Arc<Self>, ServeError> {
+        let data_dir = settings.data_dir.clone();
+        let uploads_dir = data_dir.join("uploads");
+        std::fs::create_dir_all(&uploads_dir)
+            .map_err(|e| ServeError::DataDir { path: data_dir.clone(), reason: e.to_string() })?;
+        let store = Arc::new(Store::open(&data_dir.join("open-notebook.redb"))?);
+        let index = Arc::new(SearchIndex::open(&data_dir.join("search-index"))?);
+        let applied = index.drain(&store)?;
+        if applied > 0 {
+            tracing::info!(applied, "applied pending search-index updates from the last run");
+        }
+        let password = PasswordCheck::new(&settings.password.secret)?;
+        Ok(Arc::new(Self {
+            settings,
+            store,
+            index,
+            password,
+            uploads_dir,
+            index_wake: Notify::new(),
+            router: routes(),
+        }))
+    }
+
+    /// Runs a store operation on the blocking pool.
+    pub async fn db<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> StoreResult<T> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+    }
+
+    /// Applies pending index updates now, so the caller's changes are searchable on return.
+    pub async fn sync_index(self: &Arc<Self>) -> Result<(), ApiError> {
+        let (store, index) = (Arc::clone(&self.store), Arc::clone(&self.index));
+        tokio::task::spawn_blocking(move || index.drain(&store)).await??;
+        Ok(())
+    }
+
+    /// Asks the background index task to apply pending updates soon.
+    pub fn wake_indexer(&self) {
+        self.index_wake.notify_one();
+    }
+}
+
+fn routes() -> Router {
+    let builder = router::RouterBuilder::default();
+    let builder = system::routes(builder);
+    let builder = notebooks::routes(builder);
+    let builder = search::routes(builder);
+    builder.build()
+}
+
+/// Which listener a connection arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Api,
+    Ui,
+}
+
+/// Serves the API (and UI) listeners until SIGTERM or SIGINT.
+pub async fn serve(app: Arc<App>) -> Result<(), ServeError> {
+    let mut listeners =
+        vec![(bind(&app.settings.host, app.settings.api_port).await?, Listener::Api)];
+    if app.settings.ui_port != 0 {
+        listeners.push((bind(&app.settings.host, app.settings.ui_port).await?, Listener::Ui));
+    }
+    for (listener, kind) in &listeners {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, listener = ?kind, "listening");
+        }
+    }
+    let indexer = tokio::spawn(run_indexer(Arc::clone(&app)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+
+    let (first, second) = split_listeners(listeners);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = accept(&first) => accepted,
+            accepted = accept_optional(second.as_ref()) => accepted,
+        };
+        let Some((stream, peer, kind)) = accepted else { continue };
+        let Ok(permit) = Arc::clone(&limit).acquire_owned().await else { break };
+        serve_connection(&app, &graceful, stream, peer, kind, permit);
+    }
+
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some requests did not finish in time and were dropped");
+    }
+    indexer.abort();
+    let (store, index) = (Arc::clone(&app.store), Arc::clone(&app.index));
+    match tokio::task::spawn_blocking(move || index.drain(&store)).await {
+        Ok(Ok(_)) => tracing::info!("search index flushed; database closed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "could not flush the search index"),
+        Err(e) => tracing::error!(error = %e, "index flush task failed"),
+    }
+    Ok(())
+}
+
+type Bound = (TcpListener, Listener);
+
+fn split_listeners(mut listeners: Vec<Bound>) -> (Bound, Option<Bound>) {
+    let second = if listeners.len() > 1 { listeners.pop() } else { None };
+    let first = listeners.remove(0);
+    (first, second)
+}
+
+async fn accept(bound: &Bound) -> Option<(tokio::net::TcpStream, SocketAddr, Listener)> {
+    match bound.0.accept().await {
+        Ok((stream, peer)) => Some((stream, peer, bound.1)),
+        Err(e) => {
+            tracing::warn!(error = %e, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
+}
+
+async fn accept_optional(
+    bound: Option<&Bound>,
+) -> Option<(tokio::net::TcpStream, SocketAddr, Listener)> {
+    match bound {
+        Some(bound) => accept(bound).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addr =
+        if bare.contains(':') { format!("[{bare}]:{port}") } else { format!("{bare}:{port}") };
+    TcpListener::bind(&addr).await.map_err(|e| ServeError::Bind { addr, reason: e.to_string() })
+}
+
+fn serve_connection(
+    app: &Arc<App>,
+    graceful: &hyper_util::server::graceful::GracefulShutdown,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    kind: Listener,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let app = Arc::clone(app);
+    let service = hyper::service::service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(dispatch(app, req, peer, kind).await) }
+    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+        drop(permit);
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn run_indexer(app: Arc<App>) {
+    loop {
+        tokio::select! {
+            () = app.index_wake.notified() => {},
+            () = tokio::time::sleep(Duration::from_secs(2)) => {},
+        }
+        let (store, index) = (Arc::clone(&app.store), Arc::clone(&app.index));
+        match tokio::task::spawn_blocking(move || index.drain(&store)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "search index update failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "search index task panicked; will retry"),
+        }
+    }
+}
+
+/// Runs one request through the whole pipeline; never fails.
+pub async fn dispatch(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    kind: Listener,
+) -> Reply {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let raw_path = req.uri().path().to_string();
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let mut reply = match pipeline(&app, req, peer, kind).await {
+        Ok(reply) => reply,
+        Err(error) => error.into_reply(),
+    };
+    let headers = reply.headers_mut();
+    guard::add_cors(&app.settings.cors_origins, origin.as_ref(), headers);
+    guard::add_security_headers(&raw_path, headers);
+    tracing::info!(
+        target: "http",
+        method = %method,
+        path = %raw_path,
+        status = reply.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        client = %peer.ip(),
+        "request"
+    );
+    reply
+}
+
+async fn pipeline(
+    app: &Arc<App>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    kind: Listener,
+) -> ApiResult {
+    let path = guard::decode_path(req.uri().path())?;
+    if req.method() == Method::OPTIONS
+        && let Some(reply) = guard::preflight(&app.settings.cors_origins, req.headers())
+    {
+        return Ok(reply);
+    }
+    check_declared_length(req.headers(), app.settings.max_upload_bytes)?;
+    if kind == Listener::Ui && !path.starts_with("/api/") && path != "/api" {
+        return Ok(crate::assets::serve(req.method(), &path));
+    }
+    if !guard::is_public(&path) && req.method() != Method::OPTIONS {
+        authorize(app, req.headers())?;
+    }
+    let (handler, params) = match app.router.find(req.method(), &path) {
+        Routed::Found(handler, params) => (handler, params),
+        Routed::MethodNotAllowed => {
+            return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"));
+        }
+        Routed::NotFound => return Err(ApiError::not_found("Not Found")),
+    };
+    let (parts, body) = req.into_parts();
+    let body = read_body(body, app.settings.max_upload_bytes).await?;
+    let ctx = Ctx {
+        method: parts.method,
+        path,
+        params,
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body,
+        client: peer.ip().to_string(),
+    };
+    handler(Arc::clone(app), ctx).await
+}
+
+fn authorize(app: &App, headers: &http::HeaderMap) -> Result<(), ApiError> {
+    let header = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    match app.password.check_header(header) {
+        AuthOutcome::Allowed => Ok(()),
+        refused => {
+            tracing::warn!(target: "audit", reason = refused.detail(), "authentication failed");
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.detail())
+                .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+        }
+    }
+}
+
+fn check_declared_length(headers: &http::HeaderMap, limit: u64) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit => Err(too_large()),
+        _ => Ok(()),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
+}
+
+async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, ApiError> {
+    let mut buffer = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::bad_request(format!("The request body could not be read: {e}"))
+        })?;
+        if let Some(data) = frame.data_ref() {
+            if (buffer.len() + data.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            buffer.extend_from_slice(data);
+        }
+    }
+    Ok(buffer.freeze())
+}
+
+/// Deletes a stored upload after its record is gone; only files inside the uploads folder.
+pub(crate) async fn remove_upload(app: &App, file_path: &str) {
+    let path = std::path::Path::new(file_path);
+    let inside = match (path.canonicalize(), app.uploads_dir.canonicalize()) {
+        (Ok(file), Ok(dir)) => file.starts_with(dir),
+        _ => false,
+    };
+    if !inside {
+        tracing::warn!(file = %file_path, "not removing a file outside the uploads folder");
+        return;
+    }
+    if let Err(e) = tokio::fs::remove_file(path).await {
+        tracing::warn!(file = %file_path, error = %e, "could not remove a deleted source's file");
+    }
+}

@@ -1,0 +1,103 @@
+//! The API description served at `/openapi.json`, and the `/docs` page that renders it.
+//!
+//! The operation table below is the single list both are built from; a unit test keeps it
+//! equal to the router's table, so a route cannot be added without being described.
+
+use serde_json::{Map, Value, json};
+
+/// (method, path, tag, summary, has JSON body)
+type Operation = (&'static str, &'static str, &'static str, &'static str, bool);
+
+const OPERATIONS: &[Operation] = &[
+    ("get", "/", "system", "Liveness message", false),
+    ("get", "/health", "system", "Health check", false),
+    ("get", "/docs", "system", "This API's documentation page", false),
+    ("get", "/openapi.json", "system", "This API's OpenAPI description", false),
+    ("get", "/api/auth/status", "auth", "Whether a password is required", false),
+    ("get", "/api/config", "system", "Version and database status", false),
+    ("get", "/api/recently-viewed", "notebooks", "Recently opened notebooks and sources", false),
+    ("get", "/api/notebooks", "notebooks", "List notebooks (archived, order_by)", false),
+    ("post", "/api/notebooks", "notebooks", "Create a notebook {name, description}", true),
+    ("get", "/api/notebooks/{id}", "notebooks", "Read a notebook", false),
+    ("put", "/api/notebooks/{id}", "notebooks", "Update name, description or archived", true),
+    ("delete", "/api/notebooks/{id}", "notebooks", "Delete (delete_exclusive_sources)", false),
+    ("get", "/api/notebooks/{id}/delete-preview", "notebooks", "What deletion removes", false),
+    ("post", "/api/notebooks/{id}/sources/{source_id}", "notebooks", "Link a source", false),
+    ("delete", "/api/notebooks/{id}/sources/{source_id}", "notebooks", "Unlink a source", false),
+    ("post", "/api/search", "search", "Text search over sources and notes", true),
+];
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for (method, path, tag, summary, has_body) in OPERATIONS {
+        let mut operation = json!({
+            "tags": [tag],
+            "summary": summary,
+            "responses": {
+                "200": { "description": "Success" },
+                "401": { "description": "Missing or wrong bearer password" },
+            },
+        });
+        if *has_body {
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "application/json": {} } });
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Open Notebook API", "version": env!("CARGO_PKG_VERSION") },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+        },
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+    })
+}
+
+/// A self-contained HTML page listing every operation; no scripts, no external requests.
+pub fn docs_page() -> String {
+    let mut rows = String::new();
+    for (method, path, tag, summary, _) in OPERATIONS {
+        rows.push_str(&format!(
+            "<tr><td>{tag}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+            method.to_uppercase(),
+            escape(path),
+            escape(summary)
+        ));
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Open Notebook API</title></head><body>\
+         <h1>Open Notebook API</h1>\
+         <p>Every <code>/api</code> route except the public ones needs \
+         <code>Authorization: Bearer &lt;password&gt;</code>. The machine-readable \
+         description is at <a href=\"/openapi.json\">/openapi.json</a>.</p>\
+         <table><thead><tr><th>tag</th><th>method</th><th>path</th><th>what it does</th></tr>\
+         </thead><tbody>\n{rows}</tbody></table></body></html>"
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Every (METHOD, path) pair described, for the consistency test.
+#[cfg(test)]
+pub fn described() -> Vec<(String, String)> {
+    OPERATIONS.iter().map(|(m, p, ..)| (m.to_uppercase(), p.to_string())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_described_and_nothing_else() {
+        let mut routed: Vec<(String, String)> = super::super::routes().patterns().to_vec();
+        let mut described = super::described();
+        routed.sort();
+        described.sort();
+        assert_eq!(routed, described);
+    }
+}

@@ -1,0 +1,273 @@
+//! Full-text search: the tantivy index of source text, source titles and notes.
+//!
+//! redb is the source of truth; this index is a derived view. Changes reach it only through
+//! the store's outbox: [`SearchIndex::drain`] reads pending entries, re-reads each record
+//! from the database, replaces its documents (delete by parent id, then add), commits, and
+//! only then acknowledges the entries. Replaying an entry after a crash is therefore
+//! harmless, and `reindex` rebuilds everything from nothing.
+
+mod chunk;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+use crate::store::{Note, Store, StoreError};
+
+/// Memory the index writer may use before it flushes a segment.
+const WRITER_HEAP_BYTES: usize = 32 * 1024 * 1024;
+
+/// Outbox entries applied per commit.
+const DRAIN_BATCH: usize = 512;
+
+/// A search failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// The query text cannot be parsed; safe to show to the user.
+    #[error("Invalid search query: {0}")]
+    BadQuery(String),
+    #[error("search index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index cannot be opened: {0}")]
+    Open(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What kinds of documents a query looks at.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub limit: usize,
+    pub sources: bool,
+    pub notes: bool,
+    pub notebook_id: Option<String>,
+}
+
+/// One result, grouped by the source or note it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub id: String,
+    pub title: String,
+    pub relevance: f32,
+    pub snippet: String,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    doc_key: Field,
+    parent: Field,
+    kind: Field,
+    title: Field,
+    body: Field,
+    notebook: Field,
+}
+
+/// The open index with its single writer.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+fn build_schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        doc_key: builder.add_text_field("doc_key", STRING | STORED),
+        parent: builder.add_text_field("parent", STRING | STORED),
+        kind: builder.add_text_field("kind", STRING | STORED),
+        title: builder.add_text_field("title", text.clone()),
+        body: builder.add_text_field("body", text),
+        notebook: builder.add_text_field("notebook", STRING),
+    };
+    (builder.build(), fields)
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(e.to_string()))?;
+        let (schema, fields) = build_schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| SearchError::Open(e.to_string()))?;
+        let index = Index::open_or_create(directory, schema)?;
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+    }
+
+    /// Empties the index (documents are re-added from the outbox afterwards).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let mut writer = self.lock_writer();
+        writer.delete_all_documents()?;
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Applies every pending outbox entry; returns how many were applied.
+    pub fn drain(&self, store: &Store) -> Result<usize, SearchError> {
+        self.drain_observed(store, |_| {})
+    }
+
+    /// Like [`Self::drain`], calling `on_batch` with the count of each committed batch.
+    pub fn drain_observed(
+        &self,
+        store: &Store,
+        mut on_batch: impl FnMut(usize),
+    ) -> Result<usize, SearchError> {
+        let mut writer = self.lock_writer();
+        let mut applied = 0;
+        loop {
+            let tasks = store.pending_index_tasks(DRAIN_BATCH)?;
+            if tasks.is_empty() {
+                return Ok(applied);
+            }
+            let mut seqs = Vec::with_capacity(tasks.len());
+            for (seq, crate::store::IndexTask::Refresh(id)) in tasks {
+                self.refresh(&writer, store, &id)?;
+                seqs.push(seq);
+            }
+            writer.commit()?;
+            self.reader.reload()?;
+            store.ack_index_tasks(&seqs)?;
+            applied += seqs.len();
+            on_batch(seqs.len());
+        }
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        // A panic while holding the writer leaves nothing half-written that the next commit
+        // could expose: uncommitted operations are simply redone from the outbox.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn refresh(&self, writer: &IndexWriter, store: &Store, id: &str) -> Result<(), SearchError> {
+        writer.delete_term(Term::from_field_text(self.fields.parent, id));
+        if id.starts_with("source:") {
+            self.add_source(writer, store, id)
+        } else if id.starts_with("note:") {
+            match store.note(id)? {
+                Some(note) => self.add_note(writer, &note),
+                None => Ok(()),
+            }
+        } else {
+            Ok(())
+        }
+    }
+
+    fn add_source(&self, writer: &IndexWriter, store: &Store, id: &str) -> Result<(), SearchError> {
+        let Some(row) = store.source(id)? else { return Ok(()) };
+        let title = row.source.title.clone().unwrap_or_default();
+        let text = store.source_text(id)?.unwrap_or_default();
+        let mut chunks = chunk::split(&text);
+        if chunks.is_empty() {
+            chunks.push(String::new());
+        }
+        let f = self.fields;
+        for (n, body) in chunks.into_iter().enumerate() {
+            let mut document = doc!(
+                f.doc_key => format!("{id}#{n}"),
+                f.parent => id,
+                f.kind => "source",
+                f.title => title.as_str(),
+                f.body => body,
+            );
+            for notebook_id in &row.notebooks {
+                document.add_text(f.notebook, notebook_id);
+            }
+            writer.add_document(document)?;
+        }
+        Ok(())
+    }
+
+    fn add_note(&self, writer: &IndexWriter, note: &Note) -> Result<(), SearchError> {
+        let f = self.fields;
+        let mut document = doc!(
+            f.doc_key => note.id.as_str(),
+            f.parent => note.id.as_str(),
+            f.kind => "note",
+            f.title => note.title.clone().unwrap_or_default(),
+            f.body => note.content.clone().unwrap_or_default(),
+        );
+        if let Some(notebook_id) = &note.notebook_id {
+            document.add_text(f.notebook, notebook_id);
+        }
+        writer.add_document(document)?;
+        Ok(())
+    }
+
+    /// Runs a text query; results are grouped by source or note, best first.
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>, SearchError> {
+        if !request.sources && !request.notes || request.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = self.fields;
+        let parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
+        let text_query =
+            parser.parse_query(&request.query).map_err(|e| SearchError::BadQuery(e.to_string()))?;
+        let query = self.restrict(text_query, request);
+        let searcher = self.reader.searcher();
+        let wanted = request.limit.saturating_mul(8).clamp(64, 8192);
+        let top = searcher.search(&query, &TopDocs::with_limit(wanted).order_by_score())?;
+
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, f.body)?;
+        snippets.set_max_num_chars(200);
+        let mut best: HashMap<String, SearchHit> = HashMap::new();
+        for (score, address) in top {
+            let document: TantivyDocument = searcher.doc(address)?;
+            let parent = text_of(&document, f.parent);
+            if best.get(&parent).is_some_and(|hit| hit.relevance >= score) {
+                continue;
+            }
+            let snippet = snippets.snippet_from_doc(&document).to_html();
+            let title = text_of(&document, f.title);
+            best.insert(parent.clone(), SearchHit { id: parent, title, relevance: score, snippet });
+        }
+        let mut hits: Vec<SearchHit> = best.into_values().collect();
+        hits.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(request.limit);
+        Ok(hits)
+    }
+
+    fn restrict(&self, text_query: Box<dyn Query>, request: &SearchRequest) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        if !(request.sources && request.notes) {
+            let kind = if request.sources { "source" } else { "note" };
+            clauses.push((Occur::Must, term_query(f.kind, kind)));
+        }
+        if let Some(notebook_id) = &request.notebook_id {
+            clauses.push((Occur::Must, term_query(f.notebook, notebook_id)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Number of indexed documents (chunks, titles and notes), for reports.
+    pub fn document_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+fn term_query(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+}
+
+fn text_of(document: &TantivyDocument, field: Field) -> String {
+    document.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+}

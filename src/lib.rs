@@ -3,12 +3,14 @@
 //! The library holds everything so the binary, the benchmarks, the fuzz targets and the
 //! integration tests all run the same code. Layers, from the outside in: `cli` parses
 //! commands, `config` resolves settings and secrets, `http` serves the API, `auth` guards it,
-//! `ingest` turns uploads into text, `search` indexes it and `store` keeps it in redb.
+//! `ingest` turns uploads and links into text, `net` fetches links under the URL-safety
+//! rules, `search` indexes text and `store` keeps everything in redb.
 
 pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod net;
 pub mod search;
 pub mod store;

@@ -36,7 +36,7 @@ const BLOCK: usize = 16;
 // HACK: `fernet::Fernet::decrypt` rejects tokens stamped more than 60 s in the future, while the
 // original (Python `cryptography`, no TTL) accepts any timestamp. With no TTL the crate uses the
 // current time only for that skew test (`now + 60 < timestamp`), so claiming the largest `now`
-// that cannot overflow disables it. A test decrypts a token stamped `u64::MAX` to keep this honest.
+// that cannot overflow disables it. Tests decrypt a token stamped `u64::MAX` to keep this honest.
 const NO_SKEW_CHECK_NOW: u64 = u64::MAX - 60;
 
 /// Errors of this module. Messages are fixed texts: never key material, tokens or plaintext.

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod http;
 pub mod net;
 pub mod search;

@@ -8,11 +8,13 @@
 
 mod guard;
 mod notebooks;
+mod notes;
 mod openapi;
 mod reply;
 mod request;
 mod router;
 mod search;
+mod sources;
 mod system;
 
 use std::net::SocketAddr;
@@ -34,6 +36,7 @@ use router::{Routed, Router};
 
 use crate::auth::{AuthOutcome, PasswordCheck};
 use crate::config::Settings;
+use crate::ingest::process::Workers;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreResult};
 
@@ -74,7 +77,8 @@ pub struct App {
     pub index: Arc<SearchIndex>,
     pub password: PasswordCheck,
     pub uploads_dir: PathBuf,
-    index_wake: Notify,
+    index_wake: Arc<Notify>,
+    job_wake: Arc<Notify>,
     router: Router,
 }
 
@@ -91,6 +95,10 @@ impl App {
         if applied > 0 {
             tracing::info!(applied, "applied pending search-index updates from the last run");
         }
+        let (requeued, failed) = store.recover_jobs()?;
+        if requeued + failed > 0 {
+            tracing::info!(requeued, failed, "recovered processing jobs interrupted by a stop");
+        }
         let password = PasswordCheck::new(&settings.password.secret)?;
         Ok(Arc::new(Self {
             settings,
@@ -98,7 +106,8 @@ impl App {
             index,
             password,
             uploads_dir,
-            index_wake: Notify::new(),
+            index_wake: Arc::new(Notify::new()),
+            job_wake: Arc::new(Notify::new()),
             router: routes(),
         }))
     }
@@ -124,12 +133,28 @@ impl App {
     pub fn wake_indexer(&self) {
         self.index_wake.notify_one();
     }
+
+    /// Tells the processing workers a job is waiting.
+    pub fn wake_workers(&self) {
+        self.job_wake.notify_waiters();
+        self.job_wake.notify_one();
+    }
+
+    fn workers(&self) -> Workers {
+        Workers {
+            store: Arc::clone(&self.store),
+            jobs_ready: Arc::clone(&self.job_wake),
+            index_ready: Arc::clone(&self.index_wake),
+        }
+    }
 }
 
 fn routes() -> Router {
     let builder = router::RouterBuilder::default();
     let builder = system::routes(builder);
     let builder = notebooks::routes(builder);
+    let builder = sources::routes(builder);
+    let builder = notes::routes(builder);
     let builder = search::routes(builder);
     builder.build()
 }
@@ -154,6 +179,7 @@ pub async fn serve(app: Arc<App>) -> Result<(), ServeError> {
         }
     }
     let indexer = tokio::spawn(run_indexer(Arc::clone(&app)));
+    app.workers().spawn(app.settings.worker_count);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let shutdown = shutdown_signal();

@@ -25,6 +25,23 @@ const OPERATIONS: &[Operation] = &[
     ("post", "/api/notebooks/{id}/sources/{source_id}", "notebooks", "Link a source", false),
     ("delete", "/api/notebooks/{id}/sources/{source_id}", "notebooks", "Unlink a source", false),
     ("post", "/api/search", "search", "Text search over sources and notes", true),
+    ("get", "/api/sources", "sources", "List sources (notebook_id, limit, offset, sort)", false),
+    ("post", "/api/sources", "sources", "Create a source from a form (link, upload, text)", true),
+    ("post", "/api/sources/json", "sources", "Create a source from JSON", true),
+    ("post", "/api/sources/upload", "sources", "Upload a file as a source (file, notebook_id)", true),
+    ("get", "/api/sources/{id}", "sources", "Read a source with its text", false),
+    ("put", "/api/sources/{id}", "sources", "Update title or topics", true),
+    ("delete", "/api/sources/{id}", "sources", "Delete a source, its file and index entries", false),
+    ("get", "/api/sources/{id}/status", "sources", "Processing status", false),
+    ("post", "/api/sources/{id}/retry", "sources", "Queue processing again", false),
+    ("get", "/api/sources/{id}/download", "sources", "Download the uploaded file", false),
+    ("head", "/api/sources/{id}/download", "sources", "Whether the file can be downloaded", false),
+    ("get", "/api/sources/{id}/insights", "sources", "Insights of a source", false),
+    ("get", "/api/notes", "notes", "List notes (notebook_id)", false),
+    ("post", "/api/notes", "notes", "Create a note", true),
+    ("get", "/api/notes/{id}", "notes", "Read a note", false),
+    ("put", "/api/notes/{id}", "notes", "Update a note", true),
+    ("delete", "/api/notes/{id}", "notes", "Delete a note", false),
 ];
 
 /// The OpenAPI 3.1 document.

@@ -1,1 +1,3 @@
 //! open-notebook library root.
+
+pub mod ingest;

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod ingest;
 pub mod net;
 pub mod search;
 pub mod store;

@@ -6,10 +6,10 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::App;
 use super::reply::{ApiError, ApiResult, message, ok};
 use super::request::Ctx;
 use super::router::RouterBuilder;
-use super::App;
 use crate::store::{Note, format_time, new_id, now_micros};
 
 pub(super) fn routes(builder: RouterBuilder) -> RouterBuilder {

@@ -16,14 +16,16 @@ use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::App;
 use super::reply::{ApiError, ApiResult, bytes_reply, message, ok};
 use super::request::{Ctx, query_int};
 use super::router::RouterBuilder;
-use super::App;
 use crate::ingest::extract::{self, ExtractError, Format};
 use crate::ingest::process::{self, ProcessError, SourceInput};
 use crate::ingest::uploads;
-use crate::store::{Asset, Job, JobStatus, SourceOrder, SourceRow, format_time, new_id, now_micros};
+use crate::store::{
+    Asset, Job, JobStatus, SourceOrder, SourceRow, format_time, new_id, now_micros,
+};
 
 pub(super) fn routes(builder: RouterBuilder) -> RouterBuilder {
     builder
@@ -170,7 +172,8 @@ async fn parse_form(ctx: &Ctx) -> Result<CreateSource, ApiError> {
 }
 
 async fn parse_multipart(ctx: &Ctx, request: &mut CreateSource) -> Result<(), ApiError> {
-    let bad = |why: String| ApiError::bad_request(format!("The multipart body is malformed: {why}"));
+    let bad =
+        |why: String| ApiError::bad_request(format!("The multipart body is malformed: {why}"));
     let boundary = multer::parse_boundary(ctx.header("content-type").unwrap_or(""))
         .map_err(|e| bad(e.to_string()))?;
     let body = ctx.body.clone();
@@ -217,9 +220,14 @@ fn prepare(request: &mut CreateSource) -> Result<Prepared, ApiError> {
             if url.trim().is_empty() {
                 return Err(ApiError::bad_request("A URL is required for link sources"));
             }
-            crate::net::validate_url(url.trim()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            crate::net::validate_url(url.trim())
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let asset = Asset { file_path: None, url: Some(url.trim().to_string()) };
-            Ok(Prepared { input: SourceInput::Link(url.trim().into()), asset: Some(asset), file: None })
+            Ok(Prepared {
+                input: SourceInput::Link(url.trim().into()),
+                asset: Some(asset),
+                file: None,
+            })
         }
         "text" => {
             let content = request.content.clone().unwrap_or_default();
@@ -252,10 +260,12 @@ fn refuse_unsupported(bytes: &[u8], name: &str) -> Result<(), ApiError> {
 /// Maps a processing failure to the client's status and message.
 fn process_error(error: ProcessError) -> ApiError {
     let status = match &error {
-        ProcessError::Extract(ExtractError::Unsupported { .. }) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ProcessError::Extract(ExtractError::Unsupported { .. }) => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
         ProcessError::Extract(ExtractError::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
         ProcessError::Extract(_) | ProcessError::EmptyText => StatusCode::UNPROCESSABLE_ENTITY,
-        ProcessError::Fetch(e) => StatusCode::from_u16(e.status_hint()).unwrap_or(StatusCode::BAD_GATEWAY),
+        ProcessError::Fetch(e) => e.status_hint(),
         ProcessError::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ProcessError::Store(_) | ProcessError::Crashed | ProcessError::MissingFile(_) => {
             return ApiError::internal(error);
@@ -314,7 +324,8 @@ async fn create_source(app: &Arc<App>, mut request: CreateSource) -> ApiResult {
     } else {
         app.sync_index().await?;
     }
-    let row = app.db(move |s| s.source(&id)).await?.ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
+    let row =
+        app.db(move |s| s.source(&id)).await?.ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
     let mut body = source_json(app, &row, None).await;
     if request.async_processing {
         body["processing_info"] = json!({ "async": true, "queued": true });
@@ -345,7 +356,10 @@ fn new_job(source_id: &str, queued: bool, now: i64) -> Job {
 }
 
 fn file_name_of(path: &str) -> String {
-    std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 async fn check_notebooks(app: &Arc<App>, ids: &[String]) -> Result<(), ApiError> {
@@ -378,7 +392,11 @@ async fn save_upload(app: &Arc<App>, name: &str, bytes: &Bytes) -> Result<Asset,
 fn processing_info(job: Option<&Job>) -> Value {
     let Some(job) = job else { return Value::Null };
     let error = job.error_message.as_ref().map(|e| {
-        if e.chars().count() > 200 { format!("{}…", e.chars().take(200).collect::<String>()) } else { e.clone() }
+        if e.chars().count() > 200 {
+            format!("{}…", e.chars().take(200).collect::<String>())
+        } else {
+            e.clone()
+        }
     });
     json!({
         "started_at": job.started_at.map(format_time),
@@ -486,9 +504,8 @@ async fn list(app: Arc<App>, ctx: Ctx) -> ApiResult {
     {
         return Err(ApiError::not_found("Notebook not found"));
     }
-    let rows = app
-        .db(move |s| s.sources(notebook.as_deref(), order, descending, limit, offset))
-        .await?;
+    let rows =
+        app.db(move |s| s.sources(notebook.as_deref(), order, descending, limit, offset)).await?;
     ok(&rows.iter().map(list_item_json).collect::<Vec<_>>())
 }
 
@@ -533,7 +550,10 @@ async fn update(app: Arc<App>, ctx: Ctx) -> ApiResult {
 
 async fn delete(app: Arc<App>, ctx: Ctx) -> ApiResult {
     let id = ctx.param("id");
-    let file = app.db(move |s| s.delete_source(&id)).await?.ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
+    let file = app
+        .db(move |s| s.delete_source(&id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
     if let Some(file) = file {
         super::remove_upload(&app, &file).await;
     }
@@ -582,9 +602,9 @@ async fn retry(app: Arc<App>, ctx: Ctx) -> ApiResult {
         ));
     }
     if let Some(path) = row.source.asset.as_ref().and_then(|a| a.file_path.clone()) {
-        let bytes = tokio::fs::read(&path).await.map_err(|_| {
-            ApiError::bad_request("Cannot determine source content for retry")
-        })?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|_| ApiError::bad_request("Cannot determine source content for retry"))?;
         refuse_unsupported(&bytes, &file_name_of(&path))?;
     }
     let now = now_micros();

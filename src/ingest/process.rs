@@ -69,7 +69,8 @@ pub async fn extract_input(input: SourceInput) -> Result<Extracted, ProcessError
     match input {
         SourceInput::Text(text) => text_source(&text),
         SourceInput::File { path } => {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name =
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let bytes = tokio::fs::read(&path)
                 .await
                 .map_err(|e| ProcessError::MissingFile(e.kind().to_string()))?;
@@ -199,7 +200,12 @@ async fn run_source_job(store: &Arc<Store>, job: &Job) -> Result<(), ProcessErro
     let extracted = extract_input(input).await?;
     let (write_store, id) = (Arc::clone(store), job.target.clone());
     tokio::task::spawn_blocking(move || {
-        write_store.set_source_content(&id, extracted.title.as_deref(), extracted.mime, &extracted.text)
+        write_store.set_source_content(
+            &id,
+            extracted.title.as_deref(),
+            extracted.mime,
+            &extracted.text,
+        )
     })
     .await
     .map_err(|_| ProcessError::Crashed)??;

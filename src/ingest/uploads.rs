@@ -66,7 +66,7 @@ pub fn store_upload(dir: &Path, client_name: &str, bytes: &[u8]) -> std::io::Res
 
 fn write_temp(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let mut suffix = [0u8; 8];
-    getrandom::getrandom(&mut suffix).map_err(std::io::Error::other)?;
+    getrandom::getrandom(&mut suffix).map_err(|e| std::io::Error::other(e.to_string()))?;
     let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
     let temp = dir.join(format!(".upload-{hex}.part"));
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;

@@ -126,7 +126,8 @@ impl Store {
     /// Records that a notebook was opened, for the recently-viewed list.
     pub fn stamp_notebook_viewed(&self, id: &str) -> StoreResult<()> {
         self.write(|txn| {
-            if let Some(mut notebook) = get_record::<Notebook>(&txn.open_table(NOTEBOOKS)?, id)? {
+            let found = get_record::<Notebook>(&txn.open_table(NOTEBOOKS)?, id)?;
+            if let Some(mut notebook) = found {
                 notebook.last_viewed_at = Some(now_micros());
                 put_record(txn, NOTEBOOKS, id, &notebook)?;
             }

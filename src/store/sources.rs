@@ -169,7 +169,8 @@ impl Store {
     /// Records that a source was opened.
     pub fn stamp_source_viewed(&self, id: &str) -> StoreResult<()> {
         self.write(|txn| {
-            if let Some(mut source) = get_record::<Source>(&txn.open_table(SOURCES)?, id)? {
+            let found = get_record::<Source>(&txn.open_table(SOURCES)?, id)?;
+            if let Some(mut source) = found {
                 source.last_viewed_at = Some(now_micros());
                 put_record(txn, SOURCES, id, &source)?;
             }

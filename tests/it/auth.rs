@@ -1,0 +1,147 @@
+//! The password gate, header rule by header rule, and the public routes.
+
+use serde_json::json;
+
+use crate::harness::{PASSWORD, Server, request};
+
+#[test]
+fn every_authorization_header_case_of_the_original() {
+    let server = Server::start();
+    let wrong = "Bearer not-the-password".to_string();
+    let two_spaces = format!("Bearer  {PASSWORD}");
+    let lower = format!("bearer {PASSWORD}");
+    let correct = format!("Bearer {PASSWORD}");
+    let cases: Vec<(Option<&str>, u16, Option<&str>)> = vec![
+        (None, 401, Some("Missing authorization header")),
+        (Some(""), 401, Some("Missing authorization header")),
+        (Some("Bearer"), 401, Some("Invalid authorization header format")),
+        (Some("Basic x"), 401, Some("Invalid authorization header format")),
+        (Some(&wrong), 401, Some("Invalid password")),
+        (Some(&two_spaces), 401, Some("Invalid password")),
+        (Some(&lower), 200, None),
+        (Some(&correct), 200, None),
+    ];
+    for (header, status, detail) in cases {
+        let response = server.get("/api/notebooks", header);
+        assert_eq!(response.status, status, "header {header:?}: {}", response.text());
+        if let Some(detail) = detail {
+            assert_eq!(response.json(), json!({ "detail": detail }), "header {header:?}");
+            assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+        } else {
+            assert_eq!(response.json(), json!([]));
+        }
+    }
+}
+
+#[test]
+fn public_routes_answer_without_a_password_and_only_exactly() {
+    let server = Server::start();
+    assert_eq!(server.get("/", None).json(), json!({ "message": "Open Notebook API is running" }));
+    assert_eq!(server.get("/health", None).json(), json!({ "status": "healthy" }));
+    assert_eq!(
+        server.get("/api/auth/status", None).json(),
+        json!({ "auth_enabled": true, "message": "Authentication is required" })
+    );
+    let config = server.get("/api/config", None).json();
+    assert_eq!(config["dbStatus"], "online");
+    assert_eq!(config["hasUpdate"], false);
+    let openapi = server.get("/openapi.json", None).json();
+    assert!(openapi["paths"]["/api/notebooks"]["get"].is_object());
+    let docs = server.get("/docs", None);
+    assert_eq!(docs.status, 200);
+    assert!(docs.text().contains("/api/notebooks"));
+
+    for near_miss in ["/health/", "/api/auth/status/", "/api/config/x", "/docs.json"] {
+        assert_eq!(server.get(near_miss, None).status, 401, "{near_miss} must not be public");
+    }
+}
+
+#[test]
+fn ambiguous_paths_are_refused_before_routing() {
+    let server = Server::start();
+    for path in [
+        "/api/../api/notebooks",
+        "/health/../api/notebooks",
+        "/api//notebooks",
+        "/api/%2e%2e/api/notebooks",
+        "/api%2Fnotebooks",
+        "/health%00",
+        "/api/./notebooks",
+    ] {
+        let response = server.get(path, None);
+        assert_eq!(response.status, 400, "{path}: {}", response.text());
+        assert!(response.json()["detail"].as_str().unwrap().contains("Invalid request path"));
+    }
+}
+
+#[test]
+fn unknown_routes_and_methods_are_json_errors() {
+    let server = Server::start();
+    let missing = server.call("GET", "/api/nothing-here", None);
+    assert_eq!((missing.status, missing.json()), (404, json!({ "detail": "Not Found" })));
+    let wrong_method = server.call("PATCH", "/api/notebooks", None);
+    assert_eq!(
+        (wrong_method.status, wrong_method.json()),
+        (405, json!({ "detail": "Method Not Allowed" }))
+    );
+}
+
+#[test]
+fn every_response_carries_security_headers() {
+    let server = Server::start();
+    let response = server.call("GET", "/api/notebooks", None);
+    assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(response.header("x-frame-options"), Some("DENY"));
+    assert_eq!(response.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    assert!(response.header("content-security-policy").unwrap().contains("default-src 'self'"));
+}
+
+#[test]
+fn cors_preflight_skips_auth_and_lists_are_enforced() {
+    let server = Server::start_with(
+        crate::harness::Options::default().env("CORS_ORIGINS", "http://ui.example"),
+    );
+    let preflight = |origin: &str| {
+        request(
+            server.port,
+            "OPTIONS",
+            "/api/notebooks",
+            &[("Origin", origin), ("Access-Control-Request-Method", "GET")],
+            None,
+        )
+    };
+    let allowed = preflight("http://ui.example");
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.header("access-control-allow-origin"), Some("http://ui.example"));
+    assert_eq!(allowed.header("access-control-allow-credentials"), Some("true"));
+    let refused = preflight("http://evil.example");
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn argon2_password_hash_from_hash_password_works_as_the_password() {
+    let output = std::process::Command::new(crate::harness::binary())
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"a long passphrase for argon2\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(output.status.success());
+    let hash = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+
+    let server = Server::start_with(
+        crate::harness::Options::without_password().env("OPEN_NOTEBOOK_PASSWORD", &hash),
+    );
+    let good = server.get("/api/notebooks", Some("Bearer a long passphrase for argon2"));
+    assert_eq!(good.status, 200);
+    let hash_as_password = format!("Bearer {hash}");
+    assert_eq!(server.get("/api/notebooks", Some(&hash_as_password)).status, 401);
+}

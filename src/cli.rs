@@ -19,7 +19,9 @@ non-loopback addresses), OPEN_NOTEBOOK_ENCRYPTION_KEY or OPEN_NOTEBOOK_ENCRYPTIO
 keys), OPEN_NOTEBOOK_DATA_DIR, API_HOST, API_PORT, OPEN_NOTEBOOK_UI_PORT, \
 OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB (default 100), CORS_ORIGINS (default *), \
 OPEN_NOTEBOOK_LOG_FORMAT, OPEN_NOTEBOOK_WORKER_MAX_TASKS (default 2), \
-OPEN_NOTEBOOK_ALLOW_DEFAULT_PASSWORD, OPEN_NOTEBOOK_SECRETS_FILE, RUST_LOG (log filter).";
+OPEN_NOTEBOOK_ALLOW_DEFAULT_PASSWORD, OPEN_NOTEBOOK_SECRETS_FILE, OPEN_NOTEBOOK_TRUSTED_PROXIES, \
+OPEN_NOTEBOOK_AUTH_FAILURE_BURST (default 10), OPEN_NOTEBOOK_AUTH_FAILURE_REFILL_SECONDS \
+(default 60), RUST_LOG (log filter).";
 
 /// open-notebook: a private notebook server for your documents, in one binary.
 #[derive(FromArgs)]
@@ -62,6 +64,9 @@ struct ServeArgs {
     #[argh(option)]
     /// log format: text (default) or json
     log_format: Option<LogFormat>,
+    #[argh(option)]
+    /// reverse-proxy addresses (comma-separated) whose X-Forwarded-For is trusted
+    trusted_proxies: Option<String>,
 }
 
 /// Validate the configuration and data folder and print the effective settings.
@@ -167,6 +172,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         secrets_file: args.secrets_file,
         allow_default_password: args.allow_default_password,
         log_format: args.log_format,
+        trusted_proxies: args.trusted_proxies,
     };
     let (settings, warnings) = match Settings::resolve(&flags, &env_var) {
         Ok(resolved) => resolved,

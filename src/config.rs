@@ -314,6 +314,12 @@ pub struct Settings {
     pub cors_origins: CorsOrigins,
     pub log_format: LogFormat,
     pub worker_count: usize,
+    /// Peers whose `X-Forwarded-For` / `X-Real-IP` name the real client.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Failed authentications allowed per client address before 429s.
+    pub auth_failure_burst: u32,
+    /// Seconds until one failed authentication is forgiven.
+    pub auth_failure_refill_secs: u64,
 }
 
 /// Allowed CORS origins: everything (`*`) or a fixed list.
@@ -347,6 +353,7 @@ pub struct Flags {
     pub secrets_file: Option<PathBuf>,
     pub allow_default_password: bool,
     pub log_format: Option<LogFormat>,
+    pub trusted_proxies: Option<String>,
 }
 
 impl Settings {
@@ -389,6 +396,13 @@ impl Settings {
                 None => log_format_setting(&sources)?,
             },
             worker_count: worker_count(&sources)?,
+            trusted_proxies: trusted_proxies(flags, &sources)?,
+            auth_failure_burst: number_setting(&sources, "OPEN_NOTEBOOK_AUTH_FAILURE_BURST", 10)?,
+            auth_failure_refill_secs: number_setting(
+                &sources,
+                "OPEN_NOTEBOOK_AUTH_FAILURE_REFILL_SECONDS",
+                60,
+            )?,
         };
         settings.collect_warnings(&sources, &mut warnings);
         Ok((settings, warnings))
@@ -442,6 +456,9 @@ impl Settings {
             cors_origins,
             log_format,
             worker_count,
+            trusted_proxies,
+            auth_failure_burst,
+            auth_failure_refill_secs,
         } = self;
         let password_line = if password.is_default {
             "*** (default development password)".to_string()
@@ -464,6 +481,11 @@ impl Settings {
             ("cors_origins".into(), format!("{cors_origins:?}")),
             ("log_format".into(), format!("{log_format:?}").to_lowercase()),
             ("workers".into(), worker_count.to_string()),
+            ("trusted_proxies".into(), format!("{trusted_proxies:?}")),
+            (
+                "auth_failure_limit".into(),
+                format!("{auth_failure_burst} then 1 per {auth_failure_refill_secs} s"),
+            ),
         ]
     }
 }
@@ -543,6 +565,46 @@ fn worker_count(sources: &Sources<'_>) -> Result<usize, ConfigError> {
             }),
         },
         None => Ok(2),
+    }
+}
+
+fn trusted_proxies(flags: &Flags, sources: &Sources<'_>) -> Result<Vec<IpAddr>, ConfigError> {
+    let name = "OPEN_NOTEBOOK_TRUSTED_PROXIES";
+    let raw = match &flags.trusted_proxies {
+        Some(raw) => raw.clone(),
+        None => match sources.plain(name) {
+            Some((raw, _)) => raw,
+            None => return Ok(Vec::new()),
+        },
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse().map_err(|_| ConfigError::Invalid {
+                name: "--trusted-proxies".into(),
+                reason: format!(
+                    "'{item}' is not an IP address; list proxy addresses separated by commas"
+                ),
+            })
+        })
+        .collect()
+}
+
+fn number_setting<T: std::str::FromStr + Copy + PartialOrd + From<u8>>(
+    sources: &Sources<'_>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match sources.plain(name) {
+        Some((raw, _)) => match raw.trim().parse::<T>() {
+            Ok(n) if n >= T::from(1) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                name: name.into(),
+                reason: format!("'{raw}' is not a positive whole number"),
+            }),
+        },
+        None => Ok(default),
     }
 }
 

@@ -17,7 +17,7 @@ mod search;
 mod sources;
 mod system;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +34,7 @@ pub use reply::{ApiError, ApiResult, Reply, bytes_reply};
 pub use request::Ctx;
 use router::{Routed, Router};
 
+use crate::auth::ratelimit::{FailureThrottle, RateLimit};
 use crate::auth::{AuthOutcome, PasswordCheck};
 use crate::config::Settings;
 use crate::ingest::process::Workers;
@@ -76,6 +77,7 @@ pub struct App {
     pub store: Arc<Store>,
     pub index: Arc<SearchIndex>,
     pub password: PasswordCheck,
+    pub throttle: FailureThrottle,
     pub uploads_dir: PathBuf,
     index_wake: Arc<Notify>,
     job_wake: Arc<Notify>,
@@ -100,11 +102,16 @@ impl App {
             tracing::info!(requeued, failed, "recovered processing jobs interrupted by a stop");
         }
         let password = PasswordCheck::new(&settings.password.secret)?;
+        let throttle = FailureThrottle::new(RateLimit {
+            burst: settings.auth_failure_burst,
+            refill_every: Duration::from_secs(settings.auth_failure_refill_secs),
+        });
         Ok(Arc::new(Self {
             settings,
             store,
             index,
             password,
+            throttle,
             uploads_dir,
             index_wake: Arc::new(Notify::new()),
             job_wake: Arc::new(Notify::new()),
@@ -354,8 +361,9 @@ async fn pipeline(
     if kind == Listener::Ui && !path.starts_with("/api/") && path != "/api" {
         return Ok(crate::assets::serve(req.method(), &path));
     }
+    let client = client_address(&app.settings.trusted_proxies, peer, req.headers());
     if !guard::is_public(&path) && req.method() != Method::OPTIONS {
-        authorize(app, req.headers())?;
+        authorize(app, req.headers(), client)?;
     }
     let (handler, params) = match app.router.find(req.method(), &path) {
         Routed::Found(handler, params) => (handler, params),
@@ -373,17 +381,55 @@ async fn pipeline(
         query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts.headers,
         body,
-        client: peer.ip().to_string(),
+        client: client.to_string(),
     };
     handler(Arc::clone(app), ctx).await
 }
 
-fn authorize(app: &App, headers: &http::HeaderMap) -> Result<(), ApiError> {
+/// The client's address: the socket peer, or the forwarded address when the peer is a
+/// trusted proxy (the right-most untrusted hop of `X-Forwarded-For`, else `X-Real-IP`).
+fn client_address(trusted: &[IpAddr], peer: SocketAddr, headers: &http::HeaderMap) -> IpAddr {
+    let peer_ip = peer.ip();
+    if !trusted.contains(&peer_ip) {
+        return peer_ip;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    if let Some(client) = forwarded.iter().rev().find(|ip| !trusted.contains(ip)) {
+        return *client;
+    }
+    headers
+        .get("x-real-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(peer_ip)
+}
+
+fn authorize(app: &App, headers: &http::HeaderMap, client: IpAddr) -> Result<(), ApiError> {
+    if let Some(wait) = app.throttle.blocked_for(client) {
+        tracing::warn!(target: "audit", %client, "authentication throttled");
+        let seconds = wait.as_secs().max(1);
+        let retry =
+            HeaderValue::from_str(&seconds.to_string()).unwrap_or(HeaderValue::from_static("60"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed authentication attempts; try again in {seconds} seconds"),
+        )
+        .with_header(header::RETRY_AFTER, retry));
+    }
     let header = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
     match app.password.check_header(header) {
         AuthOutcome::Allowed => Ok(()),
         refused => {
-            tracing::warn!(target: "audit", reason = refused.detail(), "authentication failed");
+            if refused != AuthOutcome::MissingHeader {
+                app.throttle.record_failure(client);
+            }
+            tracing::warn!(target: "audit", %client, reason = refused.detail(), "authentication failed");
             Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.detail())
                 .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
         }

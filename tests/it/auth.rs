@@ -145,3 +145,36 @@ fn argon2_password_hash_from_hash_password_works_as_the_password() {
     let hash_as_password = format!("Bearer {hash}");
     assert_eq!(server.get("/api/notebooks", Some(&hash_as_password)).status, 401);
 }
+
+#[test]
+fn failed_authentications_are_throttled_per_client_address() {
+    let server = Server::start_with(
+        crate::harness::Options::default()
+            .env("OPEN_NOTEBOOK_AUTH_FAILURE_BURST", "3")
+            .arg("--trusted-proxies")
+            .arg("127.0.0.1"),
+    );
+    let from = |client: &str, authorization: &str| {
+        request(
+            server.port,
+            "GET",
+            "/api/notebooks",
+            &[("X-Forwarded-For", client), ("Authorization", authorization)],
+            None,
+        )
+    };
+    let correct = format!("Bearer {PASSWORD}");
+    for _ in 0..5 {
+        assert_eq!(from("203.0.113.5", &correct).status, 200, "successes cost nothing");
+    }
+    for _ in 0..3 {
+        assert_eq!(from("203.0.113.5", "Bearer guess").status, 401);
+    }
+    let throttled = from("203.0.113.5", &correct);
+    assert_eq!(throttled.status, 429, "checked before the password: {}", throttled.text());
+    let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    assert!(throttled.json()["detail"].as_str().unwrap().contains("Too many failed"));
+    assert_eq!(from("203.0.113.6", &correct).status, 200, "other addresses are unaffected");
+    assert!(server.log().contains("authentication throttled"));
+}

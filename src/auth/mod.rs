@@ -6,6 +6,8 @@
 //! hash (`$argon2...`) is verified with argon2, and presentations that verified are
 //! remembered by digest so the hot path does not pay for Argon2 on every request.
 
+pub mod ratelimit;
+
 use std::collections::HashSet;
 use std::sync::RwLock;
 

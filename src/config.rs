@@ -320,6 +320,8 @@ pub struct Settings {
     pub auth_failure_burst: u32,
     /// Seconds until one failed authentication is forgiven.
     pub auth_failure_refill_secs: u64,
+    /// Lifetime of a session token from `POST /api/auth/login`.
+    pub session_ttl: std::time::Duration,
 }
 
 /// Allowed CORS origins: everything (`*`) or a fixed list.
@@ -403,6 +405,7 @@ impl Settings {
                 "OPEN_NOTEBOOK_AUTH_FAILURE_REFILL_SECONDS",
                 60,
             )?,
+            session_ttl: session_ttl(&sources)?,
         };
         settings.collect_warnings(&sources, &mut warnings);
         Ok((settings, warnings))
@@ -459,6 +462,7 @@ impl Settings {
             trusted_proxies,
             auth_failure_burst,
             auth_failure_refill_secs,
+            session_ttl,
         } = self;
         let password_line = if password.is_default {
             "*** (default development password)".to_string()
@@ -486,6 +490,7 @@ impl Settings {
                 "auth_failure_limit".into(),
                 format!("{auth_failure_burst} then 1 per {auth_failure_refill_secs} s"),
             ),
+            ("session_ttl".into(), format!("{} s", session_ttl.as_secs())),
         ]
     }
 }
@@ -589,6 +594,19 @@ fn trusted_proxies(flags: &Flags, sources: &Sources<'_>) -> Result<Vec<IpAddr>, 
             })
         })
         .collect()
+}
+
+fn session_ttl(sources: &Sources<'_>) -> Result<std::time::Duration, ConfigError> {
+    let name = "OPEN_NOTEBOOK_SESSION_TTL";
+    match sources.plain(name) {
+        Some((raw, _)) => {
+            crate::auth::session::parse_ttl(&raw).ok_or_else(|| ConfigError::Invalid {
+                name: name.into(),
+                reason: format!("'{raw}' is not a lifetime; use e.g. 12h, 30m or 3600"),
+            })
+        }
+        None => Ok(std::time::Duration::from_secs(12 * 3600)),
+    }
 }
 
 fn number_setting<T: std::str::FromStr + Copy + PartialOrd + From<u8>>(

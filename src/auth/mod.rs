@@ -7,6 +7,7 @@
 //! remembered by digest so the hot path does not pay for Argon2 on every request.
 
 pub mod ratelimit;
+pub mod session;
 
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -108,20 +109,29 @@ impl PasswordCheck {
         }
     }
 
-    /// Applies the original's header rules to one request.
+    /// Applies the original's header rules to one request (password only).
     pub fn check_header(&self, header: Option<&[u8]>) -> AuthOutcome {
-        let Some(header) = header.filter(|h| !h.is_empty()) else {
-            return AuthOutcome::MissingHeader;
-        };
-        let Some(space) = header.iter().position(|b| *b == b' ') else {
-            return AuthOutcome::BadFormat;
-        };
-        let (scheme, credential) = (&header[..space], &header[space + 1..]);
-        if !scheme.eq_ignore_ascii_case(b"bearer") {
-            return AuthOutcome::BadFormat;
+        match bearer_credential(header) {
+            Ok(credential) if self.verify(credential) => AuthOutcome::Allowed,
+            Ok(_) => AuthOutcome::WrongPassword,
+            Err(refused) => refused,
         }
-        if self.verify(credential) { AuthOutcome::Allowed } else { AuthOutcome::WrongPassword }
     }
+}
+
+/// The credential of a `Bearer` header, or why the header is refused.
+pub fn bearer_credential(header: Option<&[u8]>) -> Result<&[u8], AuthOutcome> {
+    let Some(header) = header.filter(|h| !h.is_empty()) else {
+        return Err(AuthOutcome::MissingHeader);
+    };
+    let Some(space) = header.iter().position(|b| *b == b' ') else {
+        return Err(AuthOutcome::BadFormat);
+    };
+    let (scheme, credential) = (&header[..space], &header[space + 1..]);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return Err(AuthOutcome::BadFormat);
+    }
+    Ok(credential)
 }
 
 fn verify_argon2(phc: &Secret, presented: &[u8]) -> bool {

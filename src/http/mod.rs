@@ -6,6 +6,7 @@
 //! finally the CORS and security headers and one log line. Handlers live in one file per
 //! resource and only translate between HTTP and the store, index and ingest layers.
 
+mod auth;
 mod guard;
 mod notebooks;
 mod notes;
@@ -35,7 +36,8 @@ pub use request::Ctx;
 use router::{Routed, Router};
 
 use crate::auth::ratelimit::{FailureThrottle, RateLimit};
-use crate::auth::{AuthOutcome, PasswordCheck};
+use crate::auth::session::Sessions;
+use crate::auth::{AuthOutcome, PasswordCheck, bearer_credential};
 use crate::config::Settings;
 use crate::ingest::process::Workers;
 use crate::search::SearchIndex;
@@ -67,6 +69,8 @@ pub enum ServeError {
     Search(#[from] crate::search::SearchError),
     #[error("cannot use the data folder {path}: {reason}")]
     DataDir { path: PathBuf, reason: String },
+    #[error("the session secret in the database is unusable; stop the server and run reindex")]
+    SessionSecret,
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
 }
@@ -78,6 +82,7 @@ pub struct App {
     pub index: Arc<SearchIndex>,
     pub password: PasswordCheck,
     pub throttle: FailureThrottle,
+    pub sessions: Sessions,
     pub uploads_dir: PathBuf,
     index_wake: Arc<Notify>,
     job_wake: Arc<Notify>,
@@ -106,12 +111,14 @@ impl App {
             burst: settings.auth_failure_burst,
             refill_every: Duration::from_secs(settings.auth_failure_refill_secs),
         });
+        let sessions = open_sessions(&store, &settings)?;
         Ok(Arc::new(Self {
             settings,
             store,
             index,
             password,
             throttle,
+            sessions,
             uploads_dir,
             index_wake: Arc::new(Notify::new()),
             job_wake: Arc::new(Notify::new()),
@@ -156,9 +163,31 @@ impl App {
     }
 }
 
+/// Meta keys of the session secret and the revocation list.
+const SESSION_SECRET_KEY: &str = "session_secret";
+pub(crate) const REVOKED_SESSIONS_KEY: &str = "revoked_sessions";
+
+fn open_sessions(store: &Store, settings: &Settings) -> Result<Sessions, ServeError> {
+    let secret = match store.meta(SESSION_SECRET_KEY)? {
+        Some(bytes) => crate::config::Secret::new(String::from_utf8_lossy(&bytes).into_owned()),
+        None => {
+            let secret = crate::auth::session::new_server_secret();
+            store.set_meta(SESSION_SECRET_KEY, secret.expose().as_bytes())?;
+            secret
+        }
+    };
+    let revoked = store
+        .meta(REVOKED_SESSIONS_KEY)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    Sessions::new(&secret, &settings.password.secret, settings.session_ttl, revoked)
+        .ok_or(ServeError::SessionSecret)
+}
+
 fn routes() -> Router {
     let builder = router::RouterBuilder::default();
     let builder = system::routes(builder);
+    let builder = auth::routes(builder);
     let builder = notebooks::routes(builder);
     let builder = sources::routes(builder);
     let builder = notes::routes(builder);
@@ -386,9 +415,29 @@ async fn pipeline(
     handler(Arc::clone(app), ctx).await
 }
 
+/// The password, or else a live session token, in a `Bearer` header.
+fn check_credentials(app: &App, header: Option<&[u8]>) -> AuthOutcome {
+    let credential = match bearer_credential(header) {
+        Ok(credential) => credential,
+        Err(refused) => return refused,
+    };
+    if app.password.verify(credential) {
+        return AuthOutcome::Allowed;
+    }
+    let now = chrono::Utc::now().timestamp();
+    match app.sessions.verify(credential, now) {
+        Some(_) => AuthOutcome::Allowed,
+        None => AuthOutcome::WrongPassword,
+    }
+}
+
 /// The client's address: the socket peer, or the forwarded address when the peer is a
 /// trusted proxy (the right-most untrusted hop of `X-Forwarded-For`, else `X-Real-IP`).
-fn client_address(trusted: &[IpAddr], peer: SocketAddr, headers: &http::HeaderMap) -> IpAddr {
+pub(crate) fn client_address(
+    trusted: &[IpAddr],
+    peer: SocketAddr,
+    headers: &http::HeaderMap,
+) -> IpAddr {
     let peer_ip = peer.ip();
     if !trusted.contains(&peer_ip) {
         return peer_ip;
@@ -410,7 +459,11 @@ fn client_address(trusted: &[IpAddr], peer: SocketAddr, headers: &http::HeaderMa
         .unwrap_or(peer_ip)
 }
 
-fn authorize(app: &App, headers: &http::HeaderMap, client: IpAddr) -> Result<(), ApiError> {
+pub(crate) fn authorize(
+    app: &App,
+    headers: &http::HeaderMap,
+    client: IpAddr,
+) -> Result<(), ApiError> {
     if let Some(wait) = app.throttle.blocked_for(client) {
         tracing::warn!(target: "audit", %client, "authentication throttled");
         let seconds = wait.as_secs().max(1);
@@ -423,7 +476,7 @@ fn authorize(app: &App, headers: &http::HeaderMap, client: IpAddr) -> Result<(),
         .with_header(header::RETRY_AFTER, retry));
     }
     let header = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
-    match app.password.check_header(header) {
+    match check_credentials(app, header) {
         AuthOutcome::Allowed => Ok(()),
         refused => {
             if refused != AuthOutcome::MissingHeader {

@@ -14,6 +14,8 @@ const OPERATIONS: &[Operation] = &[
     ("get", "/docs", "system", "This API's documentation page", false),
     ("get", "/openapi.json", "system", "This API's OpenAPI description", false),
     ("get", "/api/auth/status", "auth", "Whether a password is required", false),
+    ("post", "/api/auth/login", "auth", "Trade the password for a session token", true),
+    ("post", "/api/auth/logout", "auth", "End the session of the bearer token", false),
     ("get", "/api/config", "system", "Version and database status", false),
     ("get", "/api/recently-viewed", "notebooks", "Recently opened notebooks and sources", false),
     ("get", "/api/notebooks", "notebooks", "List notebooks (archived, order_by)", false),

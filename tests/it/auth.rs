@@ -178,3 +178,41 @@ fn failed_authentications_are_throttled_per_client_address() {
     assert_eq!(from("203.0.113.6", &correct).status, 200, "other addresses are unaffected");
     assert!(server.log().contains("authentication throttled"));
 }
+
+#[test]
+fn login_issues_a_session_token_that_logout_and_password_changes_end() {
+    let mut server = Server::start();
+    let login = |server: &Server, password: &str| {
+        let body = serde_json::to_vec(&json!({ "password": password })).unwrap();
+        request(
+            server.port,
+            "POST",
+            "/api/auth/login",
+            &[("Content-Type", "application/json")],
+            Some(&body),
+        )
+    };
+    let refused = login(&server, "wrong");
+    assert_eq!((refused.status, refused.json()), (401, json!({ "detail": "Invalid password" })));
+
+    let issued = login(&server, PASSWORD).json();
+    assert_eq!(issued["token_type"], "bearer");
+    assert!(issued["expires_in"].as_i64().unwrap() > 11 * 3600);
+    let bearer = format!("Bearer {}", issued["token"].as_str().unwrap());
+    assert_eq!(server.get("/api/notebooks", Some(&bearer)).status, 200);
+    server.restart();
+    assert_eq!(server.get("/api/notebooks", Some(&bearer)).status, 200, "survives a restart");
+
+    let out = request(server.port, "POST", "/api/auth/logout", &[("Authorization", &bearer)], None);
+    assert_eq!(out.status, 200);
+    assert_eq!(server.get("/api/notebooks", Some(&bearer)).status, 401, "logout ends it");
+    server.restart();
+    assert_eq!(server.get("/api/notebooks", Some(&bearer)).status, 401, "revocation persists");
+
+    let second = format!("Bearer {}", login(&server, PASSWORD).json()["token"].as_str().unwrap());
+    server.options = crate::harness::Options::without_password()
+        .env("OPEN_NOTEBOOK_PASSWORD", "a different password entirely");
+    server.restart();
+    assert_eq!(server.get("/api/notebooks", Some(&second)).status, 401, "password change ends it");
+    assert!(!server.log().contains(&second[7..]), "tokens are never logged");
+}

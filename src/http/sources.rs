@@ -318,7 +318,14 @@ async fn create_source(app: &Arc<App>, mut request: CreateSource) -> ApiResult {
     };
     let notebooks = request.notebooks.clone();
     let stored = source.clone();
-    app.db(move |s| s.insert_source(&stored, text.as_deref(), &notebooks, Some(&job))).await?;
+    let inserted =
+        app.db(move |s| s.insert_source(&stored, text.as_deref(), &notebooks, Some(&job))).await;
+    if let Err(error) = inserted {
+        if let Some(file) = source.asset.as_ref().and_then(|a| a.file_path.as_deref()) {
+            super::remove_upload(app, file).await;
+        }
+        return Err(error);
+    }
     if request.async_processing {
         app.wake_workers();
     } else {

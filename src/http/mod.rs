@@ -504,6 +504,9 @@ fn too_large() -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
 }
 
+// TODO: uploads are buffered whole (up to the limit) before multipart parsing; streaming
+// the file part straight into the temporary upload file would bound memory per request to a
+// small buffer, but needs handlers that own the body stream instead of a `Bytes` value.
 async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, ApiError> {
     let mut buffer = BytesMut::new();
     while let Some(frame) = body.frame().await {

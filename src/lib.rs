@@ -3,7 +3,7 @@
 //! The library holds everything so the binary, the benchmarks, the fuzz targets and the
 //! integration tests all run the same code. Layers, from the outside in: `cli` parses
 //! commands, `config` resolves settings and secrets, `http` serves the API, `auth` guards it,
-//! `ingest` turns uploads and links into text, `net` fetches links under the URL-safety
+//! `keys` decides how stored AI-provider keys are encrypted, `ingest` turns uploads and links into text, `net` fetches links under the URL-safety
 //! rules, `search` indexes text and `store` keeps everything in redb.
 
 pub mod assets;
@@ -12,6 +12,8 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod keys;
 pub mod net;
+pub mod providers;
 pub mod search;
 pub mod store;

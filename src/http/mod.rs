@@ -6,13 +6,17 @@
 //! finally the CORS and security headers and one log line. Handlers live in one file per
 //! resource and only translate between HTTP and the store, index and ingest layers.
 
+mod credentials;
+mod discovery;
 mod guard;
+mod models;
 mod notebooks;
 mod openapi;
 mod reply;
 mod request;
 mod router;
 mod search;
+mod settings;
 mod system;
 
 use std::net::SocketAddr;
@@ -73,6 +77,8 @@ pub struct App {
     pub store: Arc<Store>,
     pub index: Arc<SearchIndex>,
     pub password: PasswordCheck,
+    /// The cipher for stored API keys, if an encryption key is configured.
+    pub keys: Arc<crate::keys::KeyRing>,
     pub uploads_dir: PathBuf,
     index_wake: Notify,
     router: Router,
@@ -92,11 +98,14 @@ impl App {
             tracing::info!(applied, "applied pending search-index updates from the last run");
         }
         let password = PasswordCheck::new(&settings.password.secret)?;
+        let keys = crate::keys::KeyRing::new(settings.encryption_key.as_ref().map(|(k, _)| k));
+        crate::keys::startup_check(&store, &keys, &data_dir)?;
         Ok(Arc::new(Self {
             settings,
             store,
             index,
             password,
+            keys: Arc::new(keys),
             uploads_dir,
             index_wake: Notify::new(),
             router: routes(),
@@ -131,6 +140,9 @@ fn routes() -> Router {
     let builder = system::routes(builder);
     let builder = notebooks::routes(builder);
     let builder = search::routes(builder);
+    let builder = credentials::routes(builder);
+    let builder = models::routes(builder);
+    let builder = settings::routes(builder);
     builder.build()
 }
 

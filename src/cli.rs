@@ -385,9 +385,7 @@ fn rotate_key(args: RotateKeyArgs) -> ExitCode {
         plan.reencrypted, plan.plaintext, plan.already_new
     );
     if args.dry_run {
-        println!(
-            "dry run: every stored key decrypts; rotating would leave {summary}; nothing was written"
-        );
+        println!("dry run: every stored key decrypts ({summary}); nothing was written");
         return ExitCode::SUCCESS;
     }
     match crate::keys::apply_rotation(&store, &plan, &new) {

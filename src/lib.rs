@@ -3,8 +3,9 @@
 //! The library holds everything so the binary, the benchmarks, the fuzz targets and the
 //! integration tests all run the same code. Layers, from the outside in: `cli` parses
 //! commands, `config` resolves settings and secrets, `http` serves the API, `auth` guards it,
-//! `keys` decides how stored AI-provider keys are encrypted, `ingest` turns uploads and links into text, `net` fetches links under the URL-safety
+//! `ingest` turns uploads and links into text, `net` fetches links under the URL-safety
 //! rules, `search` indexes text and `store` keeps everything in redb.
+//! `keys` decides how stored AI-provider keys are encrypted; `providers` lists the providers.
 
 pub mod assets;
 pub mod auth;

@@ -91,8 +91,7 @@ impl Server {
     /// Starts a server with `options` in a new temp folder.
     pub fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut server =
-            Self { port: 0, dir, options, child: None, log_path: PathBuf::new() };
+        let mut server = Self { port: 0, dir, options, child: None, log_path: PathBuf::new() };
         server.launch();
         server
     }
@@ -204,7 +203,8 @@ impl Server {
 
     /// Runs a text search and returns the result ids in order.
     pub fn search_ids(&self, query: &str) -> Vec<String> {
-        let response = self.call("POST", "/api/search", Some(&serde_json::json!({ "query": query })));
+        let response =
+            self.call("POST", "/api/search", Some(&serde_json::json!({ "query": query })));
         assert_eq!(response.status, 200, "{}", response.text());
         response.json()["results"]
             .as_array()
@@ -282,7 +282,8 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> Response {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }

@@ -347,6 +347,22 @@ fn reindex(args: ReindexArgs) -> ExitCode {
     }
 }
 
+/// Opens the database for a command that must be its only user (no server running).
+fn open_exclusively(data_dir: &std::path::Path) -> Result<crate::store::Store, String> {
+    let db = data_dir.join("open-notebook.redb");
+    if !db.exists() {
+        return Err(format!("there is no database at {}; check --data-dir", db.display()));
+    }
+    crate::store::Store::open(&db).map_err(|e| match e {
+        crate::store::StoreError::Locked => format!(
+            "the database {} is in use by a running server; stop the server, run this command \
+             again, then start the server",
+            db.display()
+        ),
+        other => other.to_string(),
+    })
+}
+
 fn rotate_key(args: RotateKeyArgs) -> ExitCode {
     init_logging(LogFormat::Text);
     let data_dir = default_data_dir(args.data_dir);
@@ -361,27 +377,16 @@ fn rotate_key(args: RotateKeyArgs) -> ExitCode {
         (Ok(old), Ok(new)) => (old, new),
         (Err(e), _) | (_, Err(e)) => return fail(e),
     };
-    let db = data_dir.join("open-notebook.redb");
-    if !db.exists() {
-        return fail(format!("there is no database at {}; check --data-dir", db.display()));
-    }
-    let store = match crate::store::Store::open(&db) {
+    let store = match open_exclusively(&data_dir) {
         Ok(store) => store,
-        Err(crate::store::StoreError::Locked) => {
-            return fail(format!(
-                "the database {} is in use by a running server; stop the server, run \
-                 rotate-key again, then start the server with the new key",
-                db.display()
-            ));
-        }
-        Err(e) => return fail(e),
+        Err(message) => return fail(message),
     };
     let plan = match crate::keys::plan_rotation(&store, &old, &new) {
         Ok(plan) => plan,
         Err(e) => return fail(e),
     };
     let summary = format!(
-        "{} keys re-encrypted, {} legacy plaintext keys encrypted, {} already under the new key",
+        "keys under the old key: {}, legacy plaintext keys: {}, already under the new key: {}",
         plan.reencrypted, plan.plaintext, plan.already_new
     );
     if args.dry_run {
@@ -391,7 +396,8 @@ fn rotate_key(args: RotateKeyArgs) -> ExitCode {
     match crate::keys::apply_rotation(&store, &plan, &new) {
         Ok(_) => {
             println!(
-                "rotated: {summary}. Start the server with the new OPEN_NOTEBOOK_ENCRYPTION_KEY."
+                "rotated every stored key to the new key ({summary}). Start the server with \
+                 the new OPEN_NOTEBOOK_ENCRYPTION_KEY."
             );
             ExitCode::SUCCESS
         }

@@ -7,7 +7,8 @@
 //! route that would store one answers the original's 400 and writes nothing. A credential
 //! whose key the configured key cannot decrypt is listed with `decryption_error`, reads as
 //! 404, can be deleted, and can be updated only by sending a new `api_key` (409 otherwise; the
-//! original answers 500 here).
+//! original answers 500 here). In an update, `api_key` changes the key only when it is a
+//! non-empty string: `null` and `""` keep the stored key.
 
 use std::sync::Arc;
 

@@ -177,8 +177,8 @@ struct ModelChoice {
 
 async fn register(app: Arc<App>, ctx: Ctx) -> ApiResult {
     let body: RegisterModels = ctx.json()?;
-    if let Some(bad) = body.models.iter().find(|m| !MODEL_TYPES.contains(&m.model_type.as_str())) {
-        return Err(invalid_type(&bad.model_type));
+    if body.models.iter().any(|m| !MODEL_TYPES.contains(&m.model_type.as_str())) {
+        return Err(invalid_type());
     }
     let id = ctx.param("id");
     let new: Vec<NewModel> = body

@@ -32,7 +32,7 @@ pub(super) fn routes(builder: RouterBuilder) -> RouterBuilder {
 const NOT_FOUND: &str = "Model not found";
 
 /// The original's 400 for a model type outside the four it knows.
-pub(super) fn invalid_type(_given: &str) -> ApiError {
+pub(super) fn invalid_type() -> ApiError {
     ApiError::bad_request(
         "Invalid model type. Must be one of: ['language', 'embedding', 'text_to_speech', \
          'speech_to_text']",
@@ -69,7 +69,7 @@ struct CreateModel {
 async fn create(app: Arc<App>, ctx: Ctx) -> ApiResult {
     let body: CreateModel = ctx.json()?;
     if !MODEL_TYPES.contains(&body.model_type.as_str()) {
-        return Err(invalid_type(&body.model_type));
+        return Err(invalid_type());
     }
     let new = NewModel {
         name: body.name,
@@ -106,13 +106,9 @@ async fn delete(app: Arc<App>, ctx: Ctx) -> ApiResult {
     message("Model deleted successfully")
 }
 
-fn defaults_json(d: &DefaultModels) -> Value {
-    json!(d)
-}
-
 async fn defaults(app: Arc<App>, _ctx: Ctx) -> ApiResult {
     let current: DefaultModels = app.db(|s| s.singleton()).await?;
-    ok(&defaults_json(&current))
+    ok(&current)
 }
 
 /// A presence-aware change to the default slots.
@@ -174,7 +170,7 @@ async fn set_defaults(app: Arc<App>, ctx: Ctx) -> ApiResult {
     patch.check()?;
     let updated =
         app.db(move |s| s.update_singleton(|d: &mut DefaultModels| patch.apply(d))).await?;
-    ok(&defaults_json(&updated))
+    ok(&updated)
 }
 
 /// Providers usable now (a readable credential or the environment), and the model types of

@@ -214,13 +214,14 @@ impl Store {
         })
     }
 
-    /// Replaces stored API keys and, when given, the key-check token, in one transaction.
+    /// Replaces stored API keys and sets `meta` entries (the key-check token, the rotation
+    /// time) in one transaction.
     ///
     /// Credentials deleted meanwhile are skipped. Returns how many keys were written.
     pub fn replace_api_keys(
         &self,
         updates: &[KeyUpdate],
-        key_check: Option<&str>,
+        meta: &[(&str, &[u8])],
     ) -> StoreResult<usize> {
         self.write(|txn| {
             let mut written = 0;
@@ -232,8 +233,9 @@ impl Store {
                 put_record(txn, CREDENTIALS, &credential.id, &credential)?;
                 written += 1;
             }
-            if let Some(token) = key_check {
-                txn.open_table(META)?.insert(KEY_CHECK_META, token.as_bytes())?;
+            let mut table = txn.open_table(META)?;
+            for (key, value) in meta {
+                table.insert(*key, *value)?;
             }
             Ok(written)
         })
@@ -441,7 +443,10 @@ mod tests {
         let update =
             KeyUpdate { credential_id: c.id.clone(), api_key: StoredKey::Encrypted("t".into()) };
         let gone = KeyUpdate { credential_id: "credential:gone".into(), ..update.clone() };
-        assert_eq!(store.replace_api_keys(&[update, gone], Some("check")).unwrap(), 1);
+        assert_eq!(
+            store.replace_api_keys(&[update, gone], &[(KEY_CHECK_META, b"check")]).unwrap(),
+            1
+        );
         let stored = store.credential(&c.id).unwrap().unwrap();
         assert_eq!(stored.api_key, Some(StoredKey::Encrypted("t".into())));
         assert_eq!(store.key_check().unwrap().as_deref(), Some("check"));

@@ -256,6 +256,9 @@ fn legacy_plaintext_keys_work_and_are_encrypted_at_startup() {
     let token = token_of(&stored_credentials(&server)[0]);
     assert_eq!(Cipher::from_passphrase(K1).decrypt(&token).unwrap(), API_KEY);
     assert_no_secrets(&server.log(), &[API_KEY, K1, PASSWORD]);
+    // redb does not promise to overwrite the page the plaintext row was freed from; today it
+    // does for this small file. If this starts failing, see the TODO in `keys::startup_check`.
+    assert_absent_from_files(&server.data_dir(), API_KEY);
 }
 
 fn write_key(dir: &Path, name: &str, key: &str) -> String {

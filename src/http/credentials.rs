@@ -400,11 +400,9 @@ async fn update(app: Arc<App>, ctx: Ctx) -> ApiResult {
     }
     credential.updated = now_micros();
     let stored = credential.clone();
-    let counts = app.db(move |s| {
-        s.put_credential(&stored)?;
-        s.model_counts()
-    });
-    let count = counts.await?.get(&id).copied().unwrap_or(0);
+    let counts = app.db(move |s| Ok(s.replace_credential(&stored)?.then(|| s.model_counts())));
+    let counts = counts.await?.transpose()?.ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
+    let count = counts.get(&id).copied().unwrap_or(0);
     tracing::info!(target: "audit", id = %credential.id, "credential updated");
     ok(&credential_json(&credential, count, true))
 }

@@ -178,6 +178,17 @@ impl Store {
         self.write(|txn| put_record(txn, CREDENTIALS, &credential.id, credential))
     }
 
+    /// Overwrites an existing credential; false (nothing written) when it was deleted meanwhile.
+    pub fn replace_credential(&self, credential: &Credential) -> StoreResult<bool> {
+        self.write(|txn| {
+            if txn.open_table(CREDENTIALS)?.get(credential.id.as_str())?.is_none() {
+                return Ok(false);
+            }
+            put_record(txn, CREDENTIALS, &credential.id, credential)?;
+            Ok(true)
+        })
+    }
+
     /// Writes new credentials and links every model of their provider that has no credential
     /// yet, all in one transaction (environment migration). Returns how many models were linked.
     pub fn insert_credentials_linking_models(&self, new: &[Credential]) -> StoreResult<u64> {

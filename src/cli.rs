@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `check`, `hash-password` and `reindex`.
+//! The command line: `serve` (the default), `check`, `hash-password`, `reindex` and
+//! `rotate-key`.
 //!
 //! Each command resolves settings through `config`, so flags, `NAME_FILE`, `NAME` and the
 //! secrets file mean the same thing everywhere. Errors are printed as one line naming what
@@ -37,6 +38,7 @@ enum Command {
     Check(CheckArgs),
     HashPassword(HashPasswordArgs),
     Reindex(ReindexArgs),
+    RotateKey(RotateKeyArgs),
 }
 
 /// Serve the API and the web UI (the default command).
@@ -110,6 +112,31 @@ struct ReindexArgs {
     data_dir: Option<PathBuf>,
 }
 
+/// Re-encrypt every stored API key from an old encryption key to a new one.
+#[derive(FromArgs)]
+#[argh(
+    subcommand,
+    name = "rotate-key",
+    note = "Stop the server first: the database is locked while it runs. Every key is decrypted \
+            with the old key before anything is written; then all are re-encrypted in one \
+            transaction. Key files are trimmed like OPEN_NOTEBOOK_ENCRYPTION_KEY_FILE. Start \
+            the server with the new key afterwards."
+)]
+struct RotateKeyArgs {
+    #[argh(option)]
+    /// data folder (default ./notebook_data)
+    data_dir: Option<PathBuf>,
+    #[argh(option)]
+    /// file holding the passphrase the keys are encrypted with now
+    old_key_file: PathBuf,
+    #[argh(option)]
+    /// file holding the new passphrase
+    new_key_file: PathBuf,
+    #[argh(switch)]
+    /// check that every key decrypts and report what would change, writing nothing
+    dry_run: bool,
+}
+
 /// Parses the process arguments and runs the chosen command.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -136,12 +163,13 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::HashPassword(_) => hash_password(),
         Command::Reindex(args) => reindex(args),
+        Command::RotateKey(args) => rotate_key(args),
     }
 }
 
 /// `open-notebook [flags]` means `open-notebook serve [flags]`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
-    const COMMANDS: &[&str] = &["serve", "check", "hash-password", "reindex", "help"];
+    const COMMANDS: &[&str] = &["serve", "check", "hash-password", "reindex", "rotate-key", "help"];
     let first = args.get(1).map(String::as_str);
     let needs_serve = match first {
         None => true,
@@ -285,13 +313,17 @@ fn hash_password() -> ExitCode {
     }
 }
 
-fn reindex(args: ReindexArgs) -> ExitCode {
-    init_logging(LogFormat::Text);
-    let data_dir = args.data_dir.unwrap_or_else(|| {
+fn default_data_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| {
         env_var("OPEN_NOTEBOOK_DATA_DIR")
             .filter(|v| !v.is_empty())
             .map_or("./notebook_data".into(), PathBuf::from)
-    });
+    })
+}
+
+fn reindex(args: ReindexArgs) -> ExitCode {
+    init_logging(LogFormat::Text);
+    let data_dir = default_data_dir(args.data_dir);
     let store = match crate::store::Store::open(&data_dir.join("open-notebook.redb")) {
         Ok(store) => store,
         Err(e) => return fail(e),
@@ -318,5 +350,63 @@ fn reindex(args: ReindexArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
+    }
+}
+
+/// Opens the database for a command that must be its only user (no server running).
+fn open_exclusively(data_dir: &std::path::Path) -> Result<crate::store::Store, String> {
+    let db = data_dir.join("open-notebook.redb");
+    if !db.exists() {
+        return Err(format!("there is no database at {}; check --data-dir", db.display()));
+    }
+    crate::store::Store::open(&db).map_err(|e| match e {
+        crate::store::StoreError::Locked => format!(
+            "the database {} is in use by a running server; stop the server, run this command \
+             again, then start the server",
+            db.display()
+        ),
+        other => other.to_string(),
+    })
+}
+
+fn rotate_key(args: RotateKeyArgs) -> ExitCode {
+    init_logging(LogFormat::Text);
+    let data_dir = default_data_dir(args.data_dir);
+    let read = |flag: &str, path: &std::path::Path| {
+        crate::config::read_secret_file(flag, path)
+            .map(|secret| crate::crypto::Cipher::from_passphrase(secret.expose()))
+    };
+    let (old, new) = match (
+        read("--old-key-file", &args.old_key_file),
+        read("--new-key-file", &args.new_key_file),
+    ) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(e), _) | (_, Err(e)) => return fail(e),
+    };
+    let store = match open_exclusively(&data_dir) {
+        Ok(store) => store,
+        Err(message) => return fail(message),
+    };
+    let plan = match crate::keys::plan_rotation(&store, &old, &new) {
+        Ok(plan) => plan,
+        Err(e) => return fail(e),
+    };
+    let summary = format!(
+        "keys under the old key: {}, legacy plaintext keys: {}, already under the new key: {}",
+        plan.reencrypted, plan.plaintext, plan.already_new
+    );
+    if args.dry_run {
+        println!("dry run: every stored key decrypts ({summary}); nothing was written");
+        return ExitCode::SUCCESS;
+    }
+    match crate::keys::apply_rotation(&store, &plan, &new) {
+        Ok(_) => {
+            println!(
+                "rotated every stored key to the new key ({summary}). Start the server with \
+                 the new OPEN_NOTEBOOK_ENCRYPTION_KEY."
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("nothing was changed: {e}")),
     }
 }

@@ -5,6 +5,7 @@
 //! commands, `config` resolves settings and secrets, `http` serves the API, `auth` guards it,
 //! `ingest` turns uploads and links into text, `net` fetches links under the URL-safety
 //! rules, `search` indexes text and `store` keeps everything in redb.
+//! `keys` decides how stored AI-provider keys are encrypted; `providers` lists the providers.
 
 pub mod assets;
 pub mod auth;
@@ -13,6 +14,8 @@ pub mod config;
 pub mod crypto;
 pub mod http;
 pub mod ingest;
+pub mod keys;
 pub mod net;
+pub mod providers;
 pub mod search;
 pub mod store;

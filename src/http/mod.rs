@@ -7,7 +7,10 @@
 //! resource and only translate between HTTP and the store, index and ingest layers.
 
 mod auth;
+mod credentials;
+mod discovery;
 mod guard;
+mod models;
 mod notebooks;
 mod notes;
 mod openapi;
@@ -15,6 +18,7 @@ mod reply;
 mod request;
 mod router;
 mod search;
+mod settings;
 mod sources;
 mod system;
 
@@ -83,6 +87,8 @@ pub struct App {
     pub password: PasswordCheck,
     pub throttle: FailureThrottle,
     pub sessions: Sessions,
+    /// The cipher for stored API keys, if an encryption key is configured.
+    pub keys: Arc<crate::keys::KeyRing>,
     pub uploads_dir: PathBuf,
     index_wake: Arc<Notify>,
     job_wake: Arc<Notify>,
@@ -112,6 +118,8 @@ impl App {
             refill_every: Duration::from_secs(settings.auth_failure_refill_secs),
         });
         let sessions = open_sessions(&store, &settings)?;
+        let keys = crate::keys::KeyRing::new(settings.encryption_key.as_ref().map(|(k, _)| k));
+        crate::keys::startup_check(&store, &keys, &data_dir)?;
         Ok(Arc::new(Self {
             settings,
             store,
@@ -119,6 +127,7 @@ impl App {
             password,
             throttle,
             sessions,
+            keys: Arc::new(keys),
             uploads_dir,
             index_wake: Arc::new(Notify::new()),
             job_wake: Arc::new(Notify::new()),
@@ -192,6 +201,9 @@ fn routes() -> Router {
     let builder = sources::routes(builder);
     let builder = notes::routes(builder);
     let builder = search::routes(builder);
+    let builder = credentials::routes(builder);
+    let builder = models::routes(builder);
+    let builder = settings::routes(builder);
     builder.build()
 }
 

@@ -13,14 +13,14 @@ use super::{
 };
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const VERSION_KEY: &str = "schema_version";
 
 type Migration = fn(&WriteTransaction) -> StoreResult<()>;
 
 /// Migrations in order; entry `n` takes a file from version `n` to `n + 1`.
-const MIGRATIONS: &[Migration] = &[create_tables];
+const MIGRATIONS: &[Migration] = &[create_tables, create_key_tables];
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn run(store: &Store) -> StoreResult<()> {
@@ -58,6 +58,16 @@ fn create_tables(txn: &WriteTransaction) -> StoreResult<()> {
     txn.open_table(OUTBOX)?;
     for def in [SOURCE_NOTEBOOKS, NOTEBOOK_SOURCES, NOTEBOOK_NOTES] {
         txn.open_multimap_table(def)?;
+    }
+    Ok(())
+}
+
+/// Version 1 → 2: credentials, models and the singletons (default models, settings).
+fn create_key_tables(txn: &WriteTransaction) -> StoreResult<()> {
+    use super::credentials::{CREDENTIALS, MODELS};
+    use super::preferences::SINGLETONS;
+    for def in [CREDENTIALS, MODELS, SINGLETONS] {
+        txn.open_table(def)?;
     }
     Ok(())
 }

@@ -6,10 +6,12 @@
 //! change to searchable text also appends an [`IndexTask`] to the outbox in the same
 //! transaction; the search module drains it. Nothing here knows about HTTP.
 
+mod credentials;
 mod jobs;
 mod migrate;
 mod notebooks;
 mod notes;
+mod preferences;
 pub mod records;
 mod sources;
 
@@ -20,7 +22,12 @@ use redb::{
     TableDefinition, WriteTransaction,
 };
 
+pub use credentials::{
+    Credential, CredentialDeletion, Endpoints, KEY_CHECK_META, KEY_ROTATED_META, KeyUpdate, Model,
+    NewModel, Registered, StoredKey,
+};
 pub use notebooks::{NotebookDeletion, NotebookOrder, NotebookPatch, NotebookView};
+pub use preferences::{ContentSettings, DefaultModels};
 pub use records::{Asset, IndexTask, Job, JobStatus, Note, Notebook, Record, Source};
 pub use sources::{SourceOrder, SourceRow};
 

@@ -1,8 +1,10 @@
 //! One integration-test binary (fast to link) over the real server: each module covers one
-//! area of the product through HTTP or the command line.
+//! area of the product through HTTP or the command line, sharing one harness.
 
 mod auth;
 mod config;
+#[allow(dead_code, reason = "each test module uses only part of the shared harness")]
 mod harness;
+mod keys;
 mod notebooks;
 mod sources;

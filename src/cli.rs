@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 use argh::FromArgs;
 
+use tracing_subscriber::Layer as _;
+
 use crate::config::{Flags, LogFormat, Settings};
 
 const ENV_NOTE: &str = "Environment variables (a flag wins over NAME_FILE, which wins over \
@@ -228,12 +230,16 @@ fn serve(args: ServeArgs) -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(crate::audit::layer());
     let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => registry.with(fmt.json().with_filter(filter)).try_init(),
+        LogFormat::Text => registry.with(fmt.with_filter(filter)).try_init(),
     };
 }
 
@@ -399,7 +405,9 @@ fn rotate_key(args: RotateKeyArgs) -> ExitCode {
         println!("dry run: every stored key decrypts ({summary}); nothing was written");
         return ExitCode::SUCCESS;
     }
-    match crate::keys::apply_rotation(&store, &plan, &new) {
+    let outcome = crate::keys::apply_rotation(&store, &plan, &new);
+    crate::audit::flush_pending(&store);
+    match outcome {
         Ok(_) => {
             println!(
                 "rotated every stored key to the new key ({summary}). Start the server with \

@@ -8,6 +8,7 @@
 //! `keys` decides how stored AI-provider keys are encrypted; `providers` lists the providers.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -227,6 +227,9 @@ pub async fn serve(app: Arc<App>) -> Result<(), ServeError> {
         }
     }
     let indexer = tokio::spawn(run_indexer(Arc::clone(&app)));
+    if let Some(receiver) = crate::audit::take_receiver() {
+        tokio::spawn(crate::audit::persist(Arc::clone(&app.store), receiver));
+    }
     app.workers().spawn(app.settings.worker_count);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));

@@ -17,6 +17,7 @@ const OPERATIONS: &[Operation] = &[
     ("post", "/api/auth/login", "auth", "Trade the password for a session token", true),
     ("post", "/api/auth/logout", "auth", "End the session of the bearer token", false),
     ("get", "/api/config", "system", "Version and database status", false),
+    ("get", "/api/audit", "security", "Audit events, newest first (limit)", false),
     ("get", "/api/recently-viewed", "notebooks", "Recently opened notebooks and sources", false),
     ("get", "/api/notebooks", "notebooks", "List notebooks (archived, order_by)", false),
     ("post", "/api/notebooks", "notebooks", "Create a notebook {name, description}", true),

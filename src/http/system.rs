@@ -20,6 +20,7 @@ pub(super) fn routes(builder: RouterBuilder) -> RouterBuilder {
         .route(Method::GET, "/api/auth/status", auth_status)
         .route(Method::GET, "/api/config", config)
         .route(Method::GET, "/api/recently-viewed", recently_viewed)
+        .route(Method::GET, "/api/audit", audit)
         .route(Method::GET, "/openapi.json", openapi)
         .route(Method::GET, "/docs", docs)
 }
@@ -86,4 +87,22 @@ async fn openapi(_app: Arc<App>, _ctx: Ctx) -> ApiResult {
 async fn docs(_app: Arc<App>, _ctx: Ctx) -> ApiResult {
     let html = super::openapi::docs_page();
     Ok(bytes_reply(StatusCode::OK, "text/html; charset=utf-8", Bytes::from(html)))
+}
+
+async fn audit(app: Arc<App>, ctx: Ctx) -> ApiResult {
+    let limit = query_int(&ctx, "limit", 1, 1000)?.unwrap_or(100) as usize;
+    let entries = app.db(move |s| s.audit_entries(limit)).await?;
+    let items: Vec<_> = entries
+        .into_iter()
+        .map(|(id, e)| {
+            json!({
+                "id": id,
+                "at": format_time(e.at),
+                "level": e.level,
+                "event": e.message,
+                "fields": e.fields,
+            })
+        })
+        .collect();
+    ok(&items)
 }

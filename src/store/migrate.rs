@@ -8,19 +8,19 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::{
-    JOB_QUEUE, JOBS, META, NOTEBOOK_NOTES, NOTEBOOK_SOURCES, NOTEBOOKS, NOTES, OUTBOX,
+    AUDIT, JOB_QUEUE, JOBS, META, NOTEBOOK_NOTES, NOTEBOOK_SOURCES, NOTEBOOKS, NOTES, OUTBOX,
     SOURCE_NOTEBOOKS, SOURCE_TEXT, SOURCES, Store, StoreError, StoreResult,
 };
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const VERSION_KEY: &str = "schema_version";
 
 type Migration = fn(&WriteTransaction) -> StoreResult<()>;
 
 /// Migrations in order; entry `n` takes a file from version `n` to `n + 1`.
-const MIGRATIONS: &[Migration] = &[create_tables, create_key_tables];
+const MIGRATIONS: &[Migration] = &[create_tables, create_key_tables, create_audit_table];
 
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub fn run(store: &Store) -> StoreResult<()> {
@@ -69,6 +69,12 @@ fn create_key_tables(txn: &WriteTransaction) -> StoreResult<()> {
     for def in [CREDENTIALS, MODELS, SINGLETONS] {
         txn.open_table(def)?;
     }
+    Ok(())
+}
+
+/// Version 2 → 3: the capped audit table.
+fn create_audit_table(txn: &WriteTransaction) -> StoreResult<()> {
+    txn.open_table(AUDIT)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! change to searchable text also appends an [`IndexTask`] to the outbox in the same
 //! transaction; the search module drains it. Nothing here knows about HTTP.
 
+mod audit;
 mod credentials;
 mod jobs;
 mod migrate;
@@ -39,6 +40,7 @@ pub(crate) const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("comm
 pub(crate) const JOB_QUEUE: TableDefinition<u64, &str> = TableDefinition::new("command_queue");
 pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("index_outbox");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 /// source id → notebook ids, and the reverse.
 pub(crate) const SOURCE_NOTEBOOKS: MultimapTableDefinition<&str, &str> =
     MultimapTableDefinition::new("reference");

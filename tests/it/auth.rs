@@ -216,3 +216,33 @@ fn login_issues_a_session_token_that_logout_and_password_changes_end() {
     assert_eq!(server.get("/api/notebooks", Some(&second)).status, 401, "password change ends it");
     assert!(!server.log().contains(&second[7..]), "tokens are never logged");
 }
+
+#[test]
+fn security_events_are_kept_in_the_audit_table() {
+    let mut server = Server::start();
+    server.get("/api/notebooks", Some("Bearer wrong-guess"));
+    let body = serde_json::to_vec(&json!({ "password": PASSWORD })).unwrap();
+    request(
+        server.port,
+        "POST",
+        "/api/auth/login",
+        &[("Content-Type", "application/json")],
+        Some(&body),
+    );
+    fn events(server: &Server) -> Vec<String> {
+        let list = server.call("GET", "/api/audit?limit=50", None).json();
+        list.as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !events(&server).contains(&"login".to_string()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let seen = events(&server);
+    assert!(seen.contains(&"authentication failed".to_string()), "{seen:?}");
+    assert!(seen.contains(&"login".to_string()), "{seen:?}");
+    assert!(seen.iter().any(|e| e.contains("weak") || e.contains("ENCRYPTION_KEY")), "{seen:?}");
+    server.restart();
+    assert!(events(&server).contains(&"login".to_string()), "kept across restarts");
+    let raw = server.call("GET", "/api/audit", None).text();
+    assert!(!raw.contains(PASSWORD) && !raw.contains("wrong-guess"), "no secrets in the audit");
+}

@@ -24,7 +24,7 @@ OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB (default 100), CORS_ORIGINS (default *), \
 OPEN_NOTEBOOK_LOG_FORMAT, OPEN_NOTEBOOK_WORKER_MAX_TASKS (default 2), \
 OPEN_NOTEBOOK_ALLOW_DEFAULT_PASSWORD, OPEN_NOTEBOOK_SECRETS_FILE, OPEN_NOTEBOOK_TRUSTED_PROXIES, \
 OPEN_NOTEBOOK_AUTH_FAILURE_BURST (default 10), OPEN_NOTEBOOK_AUTH_FAILURE_REFILL_SECONDS \
-(default 60), RUST_LOG (log filter).";
+(default 60), OPEN_NOTEBOOK_SESSION_TTL (default 12h), RUST_LOG (log filter).";
 
 /// open-notebook: a private notebook server for your documents, in one binary.
 #[derive(FromArgs)]
@@ -235,7 +235,9 @@ fn init_logging(format: LogFormat) {
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let registry = tracing_subscriber::registry().with(crate::audit::layer());
     let _ = match format {
         LogFormat::Json => registry.with(fmt.json().with_filter(filter)).try_init(),

@@ -428,7 +428,7 @@ impl Settings {
                 "{ENCRYPTION_KEY_VAR} is not set: AI-provider API keys cannot be stored until it is"
             ));
         }
-        if sources.plain("CORS_ORIGINS").is_none() {
+        if sources.plain("CORS_ORIGINS").is_none() && !is_loopback(&self.host) {
             warnings.push(
                 "CORS_ORIGINS is not set: any origin may call the API (without \
                            credentials); set it to your UI's origin to restrict this"
@@ -500,7 +500,11 @@ fn resolve_password(
     warnings: &mut Warnings,
 ) -> Result<PasswordSetting, ConfigError> {
     Ok(match sources.secret(PASSWORD_VAR, warnings)? {
-        Some((secret, origin)) => PasswordSetting { secret, origin, is_default: false },
+        Some((secret, origin)) => {
+            // The documented default stays the default however it was set.
+            let is_default = secret.expose() == DEFAULT_PASSWORD;
+            PasswordSetting { secret, origin, is_default }
+        }
         None => PasswordSetting {
             secret: Secret::new(DEFAULT_PASSWORD),
             origin: Origin::Default,
@@ -717,6 +721,15 @@ mod tests {
         assert!(Settings::resolve(&flags, &env).unwrap().0.check_exposure().is_ok());
         let flags = Flags { allow_default_password: true, ..flags };
         assert!(Settings::resolve(&flags, &env).unwrap().0.check_exposure().is_ok());
+    }
+
+    #[test]
+    fn the_default_password_set_explicitly_is_still_the_default() {
+        let env = env_of(&[(PASSWORD_VAR, DEFAULT_PASSWORD)]);
+        let flags = Flags { host: Some("0.0.0.0".into()), ..Flags::default() };
+        let (settings, _) = Settings::resolve(&flags, &env).unwrap();
+        assert!(settings.password.is_default);
+        assert!(settings.check_exposure().is_err());
     }
 
     #[test]

@@ -102,6 +102,7 @@ impl App {
         let uploads_dir = data_dir.join("uploads");
         std::fs::create_dir_all(&uploads_dir)
             .map_err(|e| ServeError::DataDir { path: data_dir.clone(), reason: e.to_string() })?;
+        restrict_to_owner(&data_dir);
         let store = Arc::new(Store::open(&data_dir.join("open-notebook.redb"))?);
         let index = Arc::new(SearchIndex::open(&data_dir.join("search-index"))?);
         let applied = index.drain(&store)?;
@@ -168,6 +169,20 @@ impl App {
             store: Arc::clone(&self.store),
             jobs_ready: Arc::clone(&self.job_wake),
             index_ready: Arc::clone(&self.index_wake),
+        }
+    }
+}
+
+/// Makes the data folder private to the server's user (documents, notes and keys live
+/// there); a failure is logged, not fatal, for folders the user manages differently.
+fn restrict_to_owner(data_dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = std::fs::Permissions::from_mode(0o700);
+        if let Err(e) = std::fs::set_permissions(data_dir, private) {
+            tracing::warn!(target: "audit", path = %data_dir.display(), error = %e,
+                "could not make the data folder private (chmod 700)");
         }
     }
 }
@@ -294,7 +309,14 @@ async fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addr =
         if bare.contains(':') { format!("[{bare}]:{port}") } else { format!("{bare}:{port}") };
-    TcpListener::bind(&addr).await.map_err(|e| ServeError::Bind { addr, reason: e.to_string() })
+    TcpListener::bind(&addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            "; another program uses this port: pick a free one with --api-port / --ui-port"
+        } else {
+            ""
+        };
+        ServeError::Bind { addr, reason: format!("{e}{hint}") }
+    })
 }
 
 fn serve_connection(

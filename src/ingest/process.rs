@@ -92,7 +92,19 @@ fn text_source(text: &str) -> Result<Extracted, ProcessError> {
     if text.trim().is_empty() {
         return Err(ProcessError::EmptyText);
     }
-    Ok(Extracted { title: None, text: text.to_string(), mime: "text/plain" })
+    Ok(Extracted { title: first_line_title(text), text: text.to_string(), mime: "text/plain" })
+}
+
+/// A title for pasted text: its first non-blank line, cut at a word near 80 characters.
+fn first_line_title(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let line = line.trim_start_matches('#').trim();
+    if line.chars().count() <= 80 {
+        return Some(line.to_string());
+    }
+    let cut: String = line.chars().take(80).collect();
+    let at_word = cut.rfind(' ').filter(|at| *at > 40).map_or(cut.as_str(), |at| &cut[..at]);
+    Some(format!("{at_word}…"))
 }
 
 /// Runs the extractor on the blocking pool with the time limit.
@@ -197,7 +209,14 @@ async fn run_source_job(store: &Arc<Store>, job: &Job) -> Result<(), ProcessErro
     let Some(input) = SourceInput::of(&row.source, stored_text) else {
         return Err(ProcessError::EmptyText);
     };
-    let extracted = extract_input(input).await?;
+    let file_title = match &input {
+        SourceInput::File { path } => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        _ => None,
+    };
+    let mut extracted = extract_input(input).await?;
+    if extracted.title.is_none() {
+        extracted.title = file_title;
+    }
     let (write_store, id) = (Arc::clone(store), job.target.clone());
     tokio::task::spawn_blocking(move || {
         write_store.set_source_content(

@@ -219,8 +219,12 @@ impl SearchIndex {
         }
         let f = self.fields;
         let parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
-        let text_query =
-            parser.parse_query(&request.query).map_err(|e| SearchError::BadQuery(e.to_string()))?;
+        let text_query = parser.parse_query(&plain_apostrophes(&request.query)).map_err(|e| {
+            SearchError::BadQuery(format!(
+                "{e}. Words are matched as typed; put text containing ( ) : + - ^ [ ] {{ }} ~ \
+                 or * inside double quotes"
+            ))
+        })?;
         let query = self.restrict(text_query, request);
         let searcher = self.reader.searcher();
         let wanted = request.limit.saturating_mul(8).clamp(64, 8192);
@@ -262,6 +266,12 @@ impl SearchIndex {
     pub fn document_count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// Apostrophes are part of English words ("don't"), not query syntax: they become spaces,
+/// as the tokenizer would split there anyway.
+fn plain_apostrophes(query: &str) -> String {
+    query.chars().map(|c| if matches!(c, '\'' | '\u{2019}') { ' ' } else { c }).collect()
 }
 
 fn term_query(field: Field, value: &str) -> Box<dyn Query> {

@@ -309,8 +309,8 @@ fn hash_password() -> ExitCode {
         return fail(format!("cannot read the password from standard input: {e}"));
     }
     let password = line.trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        return fail("the password is empty; pipe or type a non-empty password");
+    if password.trim().is_empty() {
+        return fail("the password is empty or blank; pipe or type a real password");
     }
     match crate::auth::hash_password(password) {
         Ok(hash) => {
@@ -332,9 +332,16 @@ fn default_data_dir(flag: Option<PathBuf>) -> PathBuf {
 fn reindex(args: ReindexArgs) -> ExitCode {
     init_logging(LogFormat::Text);
     let data_dir = default_data_dir(args.data_dir);
-    let store = match crate::store::Store::open(&data_dir.join("open-notebook.redb")) {
+    let db_path = data_dir.join("open-notebook.redb");
+    if !db_path.is_file() {
+        return fail(format!(
+            "no database at {}; pass the server's folder with --data-dir",
+            db_path.display()
+        ));
+    }
+    let store = match crate::store::Store::open(&db_path) {
         Ok(store) => store,
-        Err(e) => return fail(e),
+        Err(e) => return fail(format!("{}: {e}", db_path.display())),
     };
     let index = match crate::search::SearchIndex::open(&data_dir.join("search-index")) {
         Ok(index) => index,

@@ -40,6 +40,7 @@ enum Command {
     Check(CheckArgs),
     HashPassword(HashPasswordArgs),
     Reindex(ReindexArgs),
+    ExtractWorker(ExtractWorkerArgs),
     RotateKey(RotateKeyArgs),
 }
 
@@ -139,6 +140,19 @@ struct RotateKeyArgs {
     dry_run: bool,
 }
 
+/// (Internal) extract one document from stdin in a resource-limited child process.
+#[derive(FromArgs)]
+#[argh(
+    subcommand,
+    name = "extract-worker",
+    note = "Started by the server for every document; not meant to be run by hand."
+)]
+struct ExtractWorkerArgs {
+    #[argh(option)]
+    /// the document's file name (a type hint)
+    name: String,
+}
+
 /// Parses the process arguments and runs the chosen command.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -165,13 +179,15 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::HashPassword(_) => hash_password(),
         Command::Reindex(args) => reindex(args),
+        Command::ExtractWorker(args) => crate::ingest::sandbox::worker_main(&args.name),
         Command::RotateKey(args) => rotate_key(args),
     }
 }
 
 /// `open-notebook [flags]` means `open-notebook serve [flags]`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
-    const COMMANDS: &[&str] = &["serve", "check", "hash-password", "reindex", "rotate-key", "help"];
+    const COMMANDS: &[&str] =
+        &["serve", "check", "hash-password", "reindex", "rotate-key", "extract-worker", "help"];
     let first = args.get(1).map(String::as_str);
     let needs_serve = match first {
         None => true,

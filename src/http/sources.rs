@@ -264,10 +264,12 @@ fn process_error(error: ProcessError) -> ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         }
         ProcessError::Extract(ExtractError::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
-        ProcessError::Extract(_) | ProcessError::EmptyText => StatusCode::UNPROCESSABLE_ENTITY,
+        ProcessError::Extract(_) | ProcessError::EmptyText | ProcessError::Crashed => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ProcessError::Fetch(e) => e.status_hint(),
         ProcessError::Timeout => StatusCode::GATEWAY_TIMEOUT,
-        ProcessError::Store(_) | ProcessError::Crashed | ProcessError::MissingFile(_) => {
+        ProcessError::Store(_) | ProcessError::MissingFile(_) => {
             return ApiError::internal(error);
         }
     };

@@ -7,4 +7,5 @@
 
 pub mod extract;
 pub mod process;
+pub mod sandbox;
 pub mod uploads;

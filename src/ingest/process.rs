@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::extract::{self, ExtractError, Extracted};
+use super::extract::{ExtractError, Extracted};
+use super::sandbox::SandboxError;
 use crate::net::{FetchError, FetchLimits};
 use crate::store::{Job, Source, Store, StoreError};
 
@@ -56,7 +57,10 @@ pub enum ProcessError {
     MissingFile(String),
     #[error("Processing took longer than {} seconds and was stopped", EXTRACT_TIMEOUT.as_secs())]
     Timeout,
-    #[error("The text extractor failed unexpectedly on this file; try another format")]
+    #[error(
+        "This file could not be processed: it is malformed, too deeply nested or needs more \
+         memory than allowed. Save or export it again, or upload it in another format"
+    )]
     Crashed,
     #[error("Text content cannot be empty; paste some text")]
     EmptyText,
@@ -107,13 +111,16 @@ fn first_line_title(text: &str) -> Option<String> {
     Some(format!("{at_word}…"))
 }
 
-/// Runs the extractor on the blocking pool with the time limit.
+/// Runs the extractor in a child process under the memory and time limits.
 pub async fn extract_bytes(bytes: Vec<u8>, name: String) -> Result<Extracted, ProcessError> {
-    let task = tokio::task::spawn_blocking(move || extract::extract(&bytes, &name));
-    match tokio::time::timeout(EXTRACT_TIMEOUT, task).await {
-        Ok(Ok(result)) => Ok(result?),
-        Ok(Err(_panicked)) => Err(ProcessError::Crashed),
-        Err(_elapsed) => Err(ProcessError::Timeout),
+    match super::sandbox::extract_isolated(bytes, &name, EXTRACT_TIMEOUT).await {
+        Ok(extracted) => Ok(extracted),
+        Err(SandboxError::Extract(e)) => Err(e.into()),
+        Err(SandboxError::Timeout) => Err(ProcessError::Timeout),
+        Err(SandboxError::Crashed(cause)) => {
+            tracing::warn!(%cause, "the extractor process failed");
+            Err(ProcessError::Crashed)
+        }
     }
 }
 

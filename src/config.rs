@@ -322,6 +322,8 @@ pub struct Settings {
     pub auth_failure_refill_secs: u64,
     /// Lifetime of a session token from `POST /api/auth/login`.
     pub session_ttl: std::time::Duration,
+    /// Seconds a connection may stay silent, with no request running, before it is closed.
+    pub idle_timeout_secs: u64,
 }
 
 /// Allowed CORS origins: everything (`*`) or a fixed list.
@@ -406,6 +408,7 @@ impl Settings {
                 60,
             )?,
             session_ttl: session_ttl(&sources)?,
+            idle_timeout_secs: number_setting(&sources, "OPEN_NOTEBOOK_IDLE_TIMEOUT_SECONDS", 30)?,
         };
         settings.collect_warnings(&sources, &mut warnings);
         Ok((settings, warnings))
@@ -463,6 +466,7 @@ impl Settings {
             auth_failure_burst,
             auth_failure_refill_secs,
             session_ttl,
+            idle_timeout_secs,
         } = self;
         let password_line = if password.is_default {
             "*** (default development password)".to_string()
@@ -491,6 +495,7 @@ impl Settings {
                 format!("{auth_failure_burst} then 1 per {auth_failure_refill_secs} s"),
             ),
             ("session_ttl".into(), format!("{} s", session_ttl.as_secs())),
+            ("idle_timeout".into(), format!("{idle_timeout_secs} s")),
         ]
     }
 }

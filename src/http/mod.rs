@@ -10,6 +10,7 @@ mod auth;
 mod credentials;
 mod discovery;
 mod guard;
+mod idle;
 mod models;
 mod notebooks;
 mod notes;
@@ -55,6 +56,12 @@ const MAX_CONNECTIONS: usize = 1024;
 
 /// Time allowed for a client to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Time allowed between two pieces of a request body.
+const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Largest body read for a public route (the login form is the only one that has one).
+const PUBLIC_BODY_LIMIT: u64 = 64 * 1024;
 
 /// Time allowed for in-flight requests to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -259,7 +266,12 @@ pub async fn serve(app: Arc<App>) -> Result<(), ServeError> {
             accepted = accept_optional(second.as_ref()) => accepted,
         };
         let Some((stream, peer, kind)) = accepted else { continue };
-        let Ok(permit) = Arc::clone(&limit).acquire_owned().await else { break };
+        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+            // At the cap: close at once rather than let the accept queue fill up.
+            tracing::warn!(client = %peer.ip(), "connection limit reached; refusing a connection");
+            drop(stream);
+            continue;
+        };
         serve_connection(&app, &graceful, stream, peer, kind, permit);
     }
 
@@ -328,18 +340,37 @@ fn serve_connection(
     permit: tokio::sync::OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    let activity = idle::Activity::new();
+    let idle_limit = Duration::from_secs(app.settings.idle_timeout_secs);
     let app = Arc::clone(app);
+    let requests = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |req| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(dispatch(app, req, peer, kind).await) }
+        let (app, in_flight) = (Arc::clone(&app), requests.request());
+        async move {
+            let reply = dispatch(app, req, peer, kind).await;
+            drop(in_flight);
+            Ok::<_, std::convert::Infallible>(reply)
+        }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
-    let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-    let connection = graceful.watch(connection);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(idle_limit))
+        .keep_alive_timeout(HEADER_TIMEOUT);
+    let io = TokioIo::new(idle::Tracked::new(stream, Arc::clone(&activity)));
+    let connection = graceful.watch(builder.serve_connection(io, service).into_owned());
     tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "connection ended with an error");
+        tokio::select! {
+            ended = connection => {
+                if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            }
+            () = activity.idle_timeout(idle_limit) => {
+                tracing::debug!(client = %peer.ip(), "closed an idle connection");
+            }
         }
         drop(permit);
     });
@@ -439,7 +470,10 @@ async fn pipeline(
         Routed::NotFound => return Err(ApiError::not_found("Not Found")),
     };
     let (parts, body) = req.into_parts();
-    let body = read_body(body, app.settings.max_upload_bytes).await?;
+    let body = match body_limit(&parts.method, &path, app.settings.max_upload_bytes) {
+        Some(limit) => read_body(body, limit).await?,
+        None => Bytes::new(),
+    };
     let ctx = Ctx {
         method: parts.method,
         path,
@@ -544,9 +578,24 @@ fn too_large() -> ApiError {
 // TODO: uploads are buffered whole (up to the limit) before multipart parsing; streaming
 // the file part straight into the temporary upload file would bound memory per request to a
 // small buffer, but needs handlers that own the body stream instead of a `Bytes` value.
+/// How much body a request may have; `None` for methods whose handlers never read one.
+fn body_limit(method: &Method, path: &str, configured: u64) -> Option<u64> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS) {
+        return None;
+    }
+    Some(if guard::is_public(path) { configured.min(PUBLIC_BODY_LIMIT) } else { configured })
+}
+
 async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, ApiError> {
     let mut buffer = BytesMut::new();
-    while let Some(frame) = body.frame().await {
+    loop {
+        let Ok(next) = tokio::time::timeout(BODY_STALL_TIMEOUT, body.frame()).await else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body stopped arriving; send it again",
+            ));
+        };
+        let Some(frame) = next else { break };
         let frame = frame.map_err(|e| {
             ApiError::bad_request(format!("The request body could not be read: {e}"))
         })?;

@@ -219,6 +219,7 @@ impl SearchIndex {
         }
         let f = self.fields;
         let parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
+        check_query_shape(&request.query)?;
         let text_query = parser.parse_query(&plain_apostrophes(&request.query)).map_err(|e| {
             SearchError::BadQuery(format!(
                 "{e}. Words are matched as typed; put text containing ( ) : + - ^ [ ] {{ }} ~ \
@@ -266,6 +267,39 @@ impl SearchIndex {
     pub fn document_count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// Longest query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 2_000;
+
+/// Deepest bracket nesting accepted; the query parser recurses once per level.
+const MAX_QUERY_DEPTH: usize = 16;
+
+/// Refuses queries too long or too deeply nested to parse safely.
+fn check_query_shape(query: &str) -> Result<(), SearchError> {
+    let length = query.chars().count();
+    if length > MAX_QUERY_CHARS {
+        return Err(SearchError::BadQuery(format!(
+            "the query has {length} characters; use at most {MAX_QUERY_CHARS}"
+        )));
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in query.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_QUERY_DEPTH {
+        return Err(SearchError::BadQuery(format!(
+            "brackets are nested {deepest} deep; use at most {MAX_QUERY_DEPTH} levels"
+        )));
+    }
+    Ok(())
 }
 
 /// Apostrophes are part of English words ("don't"), not query syntax: they become spaces,

@@ -246,3 +246,28 @@ fn security_events_are_kept_in_the_audit_table() {
     let raw = server.call("GET", "/api/audit", None).text();
     assert!(!raw.contains(PASSWORD) && !raw.contains("wrong-guess"), "no secrets in the audit");
 }
+
+#[test]
+fn silent_connections_are_closed_and_public_routes_read_no_big_bodies() {
+    use std::io::{Read, Write};
+    let server = Server::start_with(
+        crate::harness::Options::default().env("OPEN_NOTEBOOK_IDLE_TIMEOUT_SECONDS", "1"),
+    );
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    silent.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 16];
+    let read = silent.read(&mut buffer).unwrap_or(0);
+    assert_eq!(read, 0, "the server closes a connection that never speaks");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+
+    let mut public = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let head = "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                Content-Length: 1000000\r\nConnection: close\r\n\r\n";
+    public.write_all(head.as_bytes()).unwrap();
+    let _ = public.write_all(&vec![b' '; 200_000]);
+    let mut answer = String::new();
+    let _ = public.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(server.get("/health", None).status, 200);
+}

@@ -240,6 +240,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         let app = crate::http::App::open(settings)?;
         crate::http::serve(app).await
     });
+    // Nothing long-running is left on the blocking pool (extraction runs in child processes),
+    // but never let a stuck task keep a stopped server alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),

@@ -110,6 +110,10 @@ impl App {
         std::fs::create_dir_all(&uploads_dir)
             .map_err(|e| ServeError::DataDir { path: data_dir.clone(), reason: e.to_string() })?;
         restrict_to_owner(&data_dir);
+        let interrupted = crate::ingest::uploads::remove_interrupted(&uploads_dir);
+        if interrupted > 0 {
+            tracing::info!(interrupted, "removed temporary files of interrupted uploads");
+        }
         let store = Arc::new(Store::open(&data_dir.join("open-notebook.redb"))?);
         let index = Arc::new(SearchIndex::open(&data_dir.join("search-index"))?);
         let applied = index.drain(&store)?;
@@ -156,7 +160,11 @@ impl App {
     /// Applies pending index updates now, so the caller's changes are searchable on return.
     pub async fn sync_index(self: &Arc<Self>) -> Result<(), ApiError> {
         let (store, index) = (Arc::clone(&self.store), Arc::clone(&self.index));
-        tokio::task::spawn_blocking(move || index.drain(&store)).await??;
+        tokio::task::spawn_blocking(move || {
+            let last = store.last_index_task()?;
+            index.drain_through(&store, last, |_| {})
+        })
+        .await??;
         Ok(())
     }
 
@@ -427,6 +435,9 @@ pub async fn dispatch(
         Ok(reply) => reply,
         Err(error) => error.into_reply(),
     };
+    if method == Method::HEAD {
+        *reply.body_mut() = http_body_util::Full::new(Bytes::new());
+    }
     let headers = reply.headers_mut();
     guard::add_cors(&app.settings.cors_origins, origin.as_ref(), headers);
     guard::add_security_headers(&raw_path, headers);
@@ -455,7 +466,8 @@ async fn pipeline(
         return Ok(reply);
     }
     check_declared_length(req.headers(), app.settings.max_upload_bytes)?;
-    if kind == Listener::Ui && !path.starts_with("/api/") && path != "/api" {
+    let service_route = matches!(path.as_str(), "/health" | "/docs" | "/openapi.json");
+    if kind == Listener::Ui && !path.starts_with("/api/") && path != "/api" && !service_route {
         return Ok(crate::assets::serve(req.method(), &path));
     }
     let client = client_address(&app.settings.trusted_proxies, peer, req.headers());

@@ -73,7 +73,11 @@ impl Router {
         let Ok(matched) = self.inner.at(path) else { return Routed::NotFound };
         let params: Vec<(String, String)> =
             matched.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        match matched.value.iter().find(|(m, _)| m == method) {
+        let exact = matched.value.iter().find(|(m, _)| m == method);
+        // HEAD falls back to GET; the dispatcher drops the body.
+        let fallback =
+            || matched.value.iter().find(|(m, _)| *method == Method::HEAD && m == Method::GET);
+        match exact.or_else(fallback) {
             Some((_, handler)) => Routed::Found(handler, params),
             None => Routed::MethodNotAllowed,
         }

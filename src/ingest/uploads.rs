@@ -87,6 +87,20 @@ fn link_under_free_name(dir: &Path, name: &str, temp: &Path) -> std::io::Result<
     Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "too many files with this name"))
 }
 
+/// Removes temporary files left by uploads a crash interrupted; returns how many.
+pub fn remove_interrupted(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(".upload-") && name.ends_with(".part")
+        })
+        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +130,17 @@ mod tests {
         assert_eq!(std::fs::read(&second).unwrap(), b"2");
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 3, "no temporary files remain");
+    }
+
+    #[test]
+    fn interrupted_temporary_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".upload-0011223344556677.part"), b"half").unwrap();
+        std::fs::write(dir.path().join("kept.pdf"), b"whole").unwrap();
+        assert_eq!(remove_interrupted(dir.path()), 1);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].file_name(), "kept.pdf");
     }
 
     #[test]

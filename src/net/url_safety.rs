@@ -118,6 +118,11 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         [0, 0, 0, 0, 0, 0xffff | 0, _, _] => Some(low),
         [0, 0, 0, 0, 0xffff, 0, _, _] => Some(low),
         [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(low),
+        // RFC 8215 local-use NAT64 (64:ff9b:1::/48): refused whatever the embedding, since
+        // an operator may place the IPv4 part anywhere after the prefix.
+        [0x64, 0xff9b, 1, ..] => Some(Ipv4Addr::new(169, 254, 0, 0)),
+        // Teredo (2001::/32): the client's IPv4 address is the last 32 bits, inverted.
+        [0x2001, 0, ..] => Some(Ipv4Addr::from(!u32::from(low))),
         [0x2002, hi, lo, ..] => {
             Some(Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8))
         }
@@ -249,5 +254,15 @@ mod tests {
         for ip in neighbours.into_iter().chain(["0.0.0.0", "169.253.255.255", "169.255.0.0"]) {
             assert!(!is_forbidden_ip(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn local_use_nat64_and_teredo_carrying_metadata_are_refused() {
+        for raw in
+            ["http://[64:ff9b:1::a9fe:a9fe]/", "http://[2001:0:4136:e378:8000:63bf:5601:5601]/"]
+        {
+            assert!(validate_url(raw).is_err(), "{raw} must be refused");
+        }
+        assert!(validate_url("http://[2001:db8::1]/").is_ok(), "documentation range is fine");
     }
 }

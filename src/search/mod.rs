@@ -129,12 +129,24 @@ impl SearchIndex {
     pub fn drain_observed(
         &self,
         store: &Store,
+        on_batch: impl FnMut(usize),
+    ) -> Result<usize, SearchError> {
+        self.drain_through(store, u64::MAX, on_batch)
+    }
+
+    /// Applies outbox entries up to sequence number `last` (those a caller wrote), and no
+    /// later ones, so one caller never ends up indexing everybody else's stream of changes.
+    pub fn drain_through(
+        &self,
+        store: &Store,
+        last: u64,
         mut on_batch: impl FnMut(usize),
     ) -> Result<usize, SearchError> {
-        let mut writer = self.lock_writer();
         let mut applied = 0;
         loop {
-            let tasks = store.pending_index_tasks(DRAIN_BATCH)?;
+            let mut writer = self.lock_writer();
+            let mut tasks = store.pending_index_tasks(DRAIN_BATCH)?;
+            tasks.retain(|(seq, _)| *seq <= last);
             if tasks.is_empty() {
                 return Ok(applied);
             }

@@ -157,6 +157,13 @@ impl Store {
         Ok(tasks)
     }
 
+    /// The sequence number of the newest outbox entry (0 when empty).
+    pub fn last_index_task(&self) -> StoreResult<u64> {
+        let txn = self.read()?;
+        let table = txn.open_table(OUTBOX)?;
+        Ok(table.last()?.map_or(0, |(seq, _)| seq.value()))
+    }
+
     /// Removes outbox entries once the index has committed them.
     pub fn ack_index_tasks(&self, seqs: &[u64]) -> StoreResult<()> {
         self.write(|txn| {

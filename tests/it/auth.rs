@@ -271,3 +271,14 @@ fn silent_connections_are_closed_and_public_routes_read_no_big_bodies() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert_eq!(server.get("/health", None).status, 200);
 }
+
+#[test]
+fn head_is_answered_like_get_without_a_body() {
+    let server = Server::start();
+    let auth = format!("Bearer {PASSWORD}");
+    let head = request(server.port, "HEAD", "/api/notebooks", &[("Authorization", &auth)], None);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    let refused = request(server.port, "HEAD", "/api/notebooks", &[], None);
+    assert_eq!(refused.status, 401, "HEAD goes through the same gate");
+}

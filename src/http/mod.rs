@@ -6,6 +6,7 @@
 //! finally the CORS and security headers and one log line. Handlers live in one file per
 //! resource and only translate between HTTP and the store, index and ingest layers.
 
+mod commands;
 mod guard;
 mod notebooks;
 mod notes;
@@ -156,6 +157,7 @@ fn routes() -> Router {
     let builder = sources::routes(builder);
     let builder = notes::routes(builder);
     let builder = search::routes(builder);
+    let builder = commands::routes(builder);
     builder.build()
 }
 

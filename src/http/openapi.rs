@@ -54,6 +54,9 @@ const OPERATIONS: &[Operation] = &[
     ("get", "/api/notes/{id}", "notes", "Read a note", false),
     ("put", "/api/notes/{id}", "notes", "Update a note", true),
     ("delete", "/api/notes/{id}", "notes", "Delete a note", false),
+    ("get", "/api/commands/jobs", "commands", "List jobs (command_filter, status_filter)", false),
+    ("get", "/api/commands/jobs/{job_id}", "commands", "Status of a processing job", false),
+    ("delete", "/api/commands/jobs/{job_id}", "commands", "Cancel a job not yet started", false),
 ];
 
 /// The OpenAPI 3.1 document.

@@ -3,6 +3,11 @@
 
 mod auth;
 mod config;
+mod content;
 mod harness;
+mod lifecycle;
+mod listing;
 mod notebooks;
+mod notes;
+mod processing;
 mod sources;

@@ -17,7 +17,11 @@ fn notes_round_trip_through_every_route() {
     let notebook = server.notebook("Field trip");
     let note = create_note(
         &server,
-        json!({ "title": "Harbour", "content": "Seals bask on the breakwater.", "notebook_id": notebook }),
+        json!({
+            "title": "Harbour",
+            "content": "Seals bask on the breakwater.",
+            "notebook_id": notebook,
+        }),
     );
     let id = note["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("note:"));

@@ -92,6 +92,10 @@ impl App {
             .map_err(|e| ServeError::DataDir { path: data_dir.clone(), reason: e.to_string() })?;
         let store = Arc::new(Store::open(&data_dir.join("open-notebook.redb"))?);
         let index = Arc::new(SearchIndex::open(&data_dir.join("search-index"))?);
+        if index.needs_rebuild() {
+            let queued = store.queue_full_reindex()?;
+            tracing::warn!(queued, "search index format changed; rebuilding it from the database");
+        }
         let applied = index.drain(&store)?;
         if applied > 0 {
             tracing::info!(applied, "applied pending search-index updates from the last run");

@@ -197,7 +197,14 @@ async fn run_source_job(store: &Arc<Store>, job: &Job) -> Result<(), ProcessErro
     let Some(input) = SourceInput::of(&row.source, stored_text) else {
         return Err(ProcessError::EmptyText);
     };
-    let extracted = extract_input(input).await?;
+    let file_name = match &input {
+        SourceInput::File { path } => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        _ => None,
+    };
+    let mut extracted = extract_input(input).await?;
+    // As with synchronous processing, an upload without a title of its own is named after
+    // its stored file.
+    extracted.title = extracted.title.or(file_name);
     let (write_store, id) = (Arc::clone(store), job.target.clone());
     tokio::task::spawn_blocking(move || {
         write_store.set_source_content(

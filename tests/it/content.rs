@@ -224,6 +224,7 @@ fn topics_rank_their_documents_first(library: &Library) {
         ("two-column document", None, "pdf/multicolumn.pdf"),
         ("Foo Bar Baz", None, "pdf/pdflatex-outline.pdf"),
         ("PDF Example Document", None, "pdf/google-doc-document.pdf"),
+        ("beautiful better than ugly", None, "pdf/google-doc-document.pdf"),
         ("awesome hyperlink", None, "docx/par-hyperlinks.docx"),
         ("section header", Some("docx/docx"), "docx/hdr-header-footer.docx"),
         ("List Number style", None, "docx/num-having-numbering-part.docx"),

@@ -250,3 +250,18 @@ fn an_asynchronous_create_always_answers_new_even_when_the_worker_is_quick() {
         assert_eq!(server.wait_for_job(id, Duration::from_secs(20))["status"], "completed");
     }
 }
+
+#[test]
+fn an_upload_processed_in_the_background_is_titled_like_a_synchronous_one() {
+    let server = Server::start();
+    let text = b"Plain words about lighthouses and foghorns.";
+    let sync = server.upload("foghorns.txt", text, &[]).json();
+    assert_eq!(sync["title"], "foghorns.txt");
+    let queued = server.upload("foghorns.txt", text, &[("async_processing", "true")]).json();
+    let id = queued["id"].as_str().unwrap();
+    let job = server.wait_for_job(queued["command_id"].as_str().unwrap(), Duration::from_secs(20));
+    assert_eq!(job["status"], "completed", "{job}");
+    let source = server.call("GET", &format!("/api/sources/{id}"), None).json();
+    assert_eq!(source["title"], "foghorns (1).txt");
+    assert!(source["full_text"].as_str().unwrap().contains("foghorns"));
+}

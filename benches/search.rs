@@ -1,7 +1,8 @@
 //! Search latency through HTTP: the built server on loopback, loaded with the whole shared
 //! corpus and then about 10,000 generated chunks, queried with two-word queries over one
-//! keep-alive connection. Prints p50/p90/p99 for `POST /api/search`, then the same queries
-//! straight on the index in-process (no HTTP), so the two costs can be told apart.
+//! keep-alive connection. Prints p50/p90/p99 for `POST /api/search` at the default limit
+//! (100 results) and at 10, then the same queries straight on the index in-process (no
+//! HTTP), so the two costs can be told apart.
 //!
 //! Run with `cargo bench --bench search`. It is a plain binary (`harness = false`), not a
 //! criterion bench: percentiles of single requests are the figures we want.
@@ -19,7 +20,9 @@ const PASSWORD: &str = "benchmark-password-long-enough";
 const SOURCES: usize = 500;
 const CHUNKS_PER_SOURCE: usize = 20;
 const WARM_UP: usize = 300;
-const MEASURED: usize = 5_000;
+const MEASURED: usize = 3_000;
+/// Result limits measured: the API's default, and a top-10 page like the anchors' queries.
+const LIMITS: [usize; 2] = [100, 10];
 
 fn main() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -33,32 +36,40 @@ fn main() {
 
     let mut client = Client::connect(server.port);
     for query in queries.iter().take(WARM_UP) {
-        client.search(query);
+        client.search(query, 100);
     }
-    let mut http = Vec::with_capacity(MEASURED);
-    let mut hits = 0usize;
-    for query in queries.iter().cycle().take(MEASURED) {
-        let started = Instant::now();
-        hits += client.search(query);
-        http.push(started.elapsed());
+    let mut http = Vec::new();
+    for limit in LIMITS {
+        let mut times = Vec::with_capacity(MEASURED);
+        let mut hits = 0usize;
+        for query in queries.iter().cycle().take(MEASURED) {
+            let started = Instant::now();
+            hits += client.search(query, limit);
+            times.push(started.elapsed());
+        }
+        http.push((limit, times, hits));
     }
     drop(client);
     server.stop();
 
     let index = SearchIndex::open(&data.path().join("data/search-index")).expect("index");
-    let direct = time_in_process(&index, &queries);
     println!("corpus files uploaded: {uploaded} (refused as designed: {refused})");
     println!("generated text sources: {SOURCES} (~{} chunks)", SOURCES * CHUNKS_PER_SOURCE);
     println!("index documents (chunks, titles, notes): {}", index.document_count());
-    println!("mean results per query: {:.1}", hits as f64 / MEASURED as f64);
-    report("HTTP POST /api/search (loopback, keep-alive)", &mut http);
-    report("in-process SearchIndex::search (no HTTP)", &mut direct.clone());
+    for (limit, mut times, hits) in http {
+        let mean_hits = hits as f64 / MEASURED as f64;
+        report(&format!("HTTP POST /api/search, limit {limit} ({mean_hits:.1} hits)"), &mut times);
+    }
+    for limit in LIMITS {
+        let mut times = time_in_process(&index, &queries, limit);
+        report(&format!("in-process SearchIndex::search, limit {limit}"), &mut times);
+    }
 }
 
-fn time_in_process(index: &SearchIndex, queries: &[String]) -> Vec<Duration> {
+fn time_in_process(index: &SearchIndex, queries: &[String], limit: usize) -> Vec<Duration> {
     let request = |query: &String| SearchRequest {
         query: query.clone(),
-        limit: 100,
+        limit,
         sources: true,
         notes: true,
         notebook_id: None,
@@ -183,8 +194,8 @@ impl Client {
     }
 
     /// Runs one search; returns the number of results.
-    fn search(&mut self, query: &str) -> usize {
-        let body = serde_json::json!({ "query": query }).to_string();
+    fn search(&mut self, query: &str, limit: usize) -> usize {
+        let body = serde_json::json!({ "query": query, "limit": limit }).to_string();
         let (status, text) = self.send("POST", "/api/search", "application/json", body.as_bytes());
         assert_eq!(status, 200, "{query}: {text}");
         let parsed: serde_json::Value = serde_json::from_str(&text).expect("JSON");

@@ -16,10 +16,11 @@ use tracing_subscriber::Layer as _;
 use crate::config::{Flags, LogFormat, Settings};
 
 const ENV_NOTE: &str = "Environment variables (a flag wins over NAME_FILE, which wins over \
-NAME, which wins over --secrets-file): OPEN_NOTEBOOK_PASSWORD or OPEN_NOTEBOOK_PASSWORD_FILE (API password or an \
-Argon2 PHC hash from `hash-password`; default: the development password, refused on \
-non-loopback addresses), OPEN_NOTEBOOK_ENCRYPTION_KEY or OPEN_NOTEBOOK_ENCRYPTION_KEY_FILE (passphrase for stored API \
-keys), OPEN_NOTEBOOK_DATA_DIR, API_HOST, API_PORT, OPEN_NOTEBOOK_UI_PORT, \
+NAME, which wins over --secrets-file): OPEN_NOTEBOOK_PASSWORD or OPEN_NOTEBOOK_PASSWORD_FILE \
+(API password or an Argon2 PHC hash from `hash-password`; default: the development password, \
+refused on non-loopback addresses), OPEN_NOTEBOOK_ENCRYPTION_KEY or \
+OPEN_NOTEBOOK_ENCRYPTION_KEY_FILE (passphrase for stored API keys), OPEN_NOTEBOOK_DATA_DIR, \
+API_HOST, API_PORT, OPEN_NOTEBOOK_UI_PORT, \
 OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB (default 100), CORS_ORIGINS (default *), \
 OPEN_NOTEBOOK_LOG_FORMAT, OPEN_NOTEBOOK_WORKER_MAX_TASKS (default 2), \
 OPEN_NOTEBOOK_ALLOW_DEFAULT_PASSWORD, OPEN_NOTEBOOK_SECRETS_FILE, OPEN_NOTEBOOK_TRUSTED_PROXIES, \

@@ -7,6 +7,7 @@
 //! resource and only translate between HTTP and the store, index and ingest layers.
 
 mod auth;
+mod commands;
 mod credentials;
 mod discovery;
 mod guard;
@@ -116,6 +117,10 @@ impl App {
         }
         let store = Arc::new(Store::open(&data_dir.join("open-notebook.redb"))?);
         let index = Arc::new(SearchIndex::open(&data_dir.join("search-index"))?);
+        if index.needs_rebuild() {
+            let queued = store.queue_full_reindex()?;
+            tracing::warn!(queued, "search index format changed; rebuilding it from the database");
+        }
         let applied = index.drain(&store)?;
         if applied > 0 {
             tracing::info!(applied, "applied pending search-index updates from the last run");
@@ -234,6 +239,7 @@ fn routes() -> Router {
     let builder = credentials::routes(builder);
     let builder = models::routes(builder);
     let builder = settings::routes(builder);
+    let builder = commands::routes(builder);
     builder.build()
 }
 

@@ -170,7 +170,7 @@ async fn link_source(app: Arc<App>, ctx: Ctx) -> ApiResult {
     app.db(move |s| s.link_source(&id, &source_id))
         .await?
         .ok_or_else(|| ApiError::not_found("Notebook or source not found"))?;
-    app.wake_indexer();
+    app.sync_index().await?;
     message("Source linked to notebook successfully")
 }
 
@@ -179,7 +179,7 @@ async fn unlink_source(app: Arc<App>, ctx: Ctx) -> ApiResult {
     if !app.db(move |s| s.unlink_source(&id, &source_id)).await? {
         return Err(ApiError::not_found(NOT_FOUND));
     }
-    app.wake_indexer();
+    app.sync_index().await?;
     message("Source removed from notebook successfully")
 }
 

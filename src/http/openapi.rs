@@ -78,6 +78,9 @@ const OPERATIONS: &[Operation] = &[
     ("get", "/api/settings", "settings", "Content-processing settings", false),
     ("put", "/api/settings", "settings", "Update settings (partial)", true),
     ("get", "/api/providers", "providers", "The provider registry", false),
+    ("get", "/api/commands/jobs", "commands", "List jobs (command_filter, status_filter)", false),
+    ("get", "/api/commands/jobs/{job_id}", "commands", "Status of a processing job", false),
+    ("delete", "/api/commands/jobs/{job_id}", "commands", "Cancel a job not yet started", false),
 ];
 
 /// The OpenAPI 3.1 document.

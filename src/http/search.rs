@@ -63,9 +63,10 @@ async fn search(app: Arc<App>, ctx: Ctx) -> ApiResult {
         return Err(ApiError::bad_request("Search keyword cannot be empty"));
     }
     if body.kind == SearchType::Vector {
-        return Err(ApiError::bad_request(
-            "Vector search requires an embedding model. Please configure one in the Models section.",
-        ));
+        return Err(ApiError::bad_request(concat!(
+            "Vector search requires an embedding model. ",
+            "Please configure one in the Models section."
+        )));
     }
     let request = SearchRequest {
         query: body.query,

@@ -318,26 +318,31 @@ async fn create_source(app: &Arc<App>, mut request: CreateSource) -> ApiResult {
         (None, SourceInput::Text(text)) => Some(text.clone()),
         _ => None,
     };
-    let notebooks = request.notebooks.clone();
-    let stored = source.clone();
-    let inserted =
-        app.db(move |s| s.insert_source(&stored, text.as_deref(), &notebooks, Some(&job))).await;
+    let row = SourceRow { source, notebooks: request.notebooks.clone(), job: Some(job) };
+    let (stored, stored_text) = (row.clone(), text.clone());
+    let inserted = app
+        .db(move |s| {
+            let job = stored.job.as_ref();
+            s.insert_source(&stored.source, stored_text.as_deref(), &stored.notebooks, job)
+        })
+        .await;
     if let Err(error) = inserted {
-        if let Some(file) = source.asset.as_ref().and_then(|a| a.file_path.as_deref()) {
+        if let Some(file) = row.source.asset.as_ref().and_then(|a| a.file_path.as_deref()) {
             super::remove_upload(app, file).await;
         }
         return Err(error);
     }
+    // The reply is built from what was stored, never re-read: a worker may already be
+    // running the job, and an asynchronous create answers `new` as the original does.
+    let mut body = source_json(app, &row, text).await;
     if request.async_processing {
+        body["processing_info"] = json!({ "async": true, "queued": true });
+        if matches!(prepared.input, SourceInput::Link(_) | SourceInput::File { .. }) {
+            body["full_text"] = Value::Null;
+        }
         app.wake_workers();
     } else {
         app.sync_index().await?;
-    }
-    let row =
-        app.db(move |s| s.source(&id)).await?.ok_or_else(|| ApiError::not_found(NOT_FOUND))?;
-    let mut body = source_json(app, &row, None).await;
-    if request.async_processing {
-        body["processing_info"] = json!({ "async": true, "queued": true });
     }
     ok(&body)
 }
@@ -553,7 +558,7 @@ async fn update(app: Arc<App>, ctx: Ctx) -> ApiResult {
     if !app.db(move |s| s.save_source(&source)).await? {
         return Err(ApiError::not_found(NOT_FOUND));
     }
-    app.wake_indexer();
+    app.sync_index().await?;
     ok(&source_json(&app, &row, None).await)
 }
 

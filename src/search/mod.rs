@@ -15,10 +15,12 @@ use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term, doc,
+};
 
 use crate::store::{Note, Store, StoreError};
 
@@ -78,6 +80,16 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    rebuilt: bool,
+}
+
+/// The schema of an index already in `dir`, if one is there and readable.
+fn existing_schema(dir: &Path) -> Option<Schema> {
+    if !dir.join("meta.json").exists() {
+        return None;
+    }
+    let directory = tantivy::directory::MmapDirectory::open(dir).ok()?;
+    Index::open(directory).ok().map(|index| index.schema())
 }
 
 fn build_schema() -> (Schema, Fields) {
@@ -89,7 +101,7 @@ fn build_schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         doc_key: builder.add_text_field("doc_key", STRING | STORED),
-        parent: builder.add_text_field("parent", STRING | STORED),
+        parent: builder.add_text_field("parent", STRING | STORED | FAST),
         kind: builder.add_text_field("kind", STRING | STORED),
         title: builder.add_text_field("title", text.clone()),
         body: builder.add_text_field("body", text),
@@ -100,15 +112,28 @@ fn build_schema() -> (Schema, Fields) {
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent.
+    ///
+    /// An index written with another schema (an older build) is discarded and created
+    /// anew; [`Self::needs_rebuild`] then tells the caller to queue every record again.
     pub fn open(dir: &Path) -> Result<Self, SearchError> {
-        std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(e.to_string()))?;
         let (schema, fields) = build_schema();
+        let stale = existing_schema(dir).is_some_and(|found| found != schema);
+        if stale {
+            std::fs::remove_dir_all(dir).map_err(|e| SearchError::Open(e.to_string()))?;
+        }
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(e.to_string()))?;
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| SearchError::Open(e.to_string()))?;
         let index = Index::open_or_create(directory, schema)?;
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields, rebuilt: stale })
+    }
+
+    /// True when [`Self::open`] replaced an index of an older schema: it is empty, and
+    /// every source and note must be queued for indexing again.
+    pub fn needs_rebuild(&self) -> bool {
+        self.rebuilt
     }
 
     /// Empties the index (documents are re-added from the outbox afterwards).
@@ -225,6 +250,9 @@ impl SearchIndex {
     }
 
     /// Runs a text query; results are grouped by source or note, best first.
+    ///
+    /// Candidates are grouped by their parent through its fast field, without loading any
+    /// stored document; only the hits that are returned are loaded and given a snippet.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>, SearchError> {
         if !request.sources && !request.notes || request.limit == 0 {
             return Ok(Vec::new());
@@ -242,23 +270,17 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let wanted = request.limit.saturating_mul(8).clamp(64, 8192);
         let top = searcher.search(&query, &TopDocs::with_limit(wanted).order_by_score())?;
+        let best = best_per_parent(&searcher, top)?;
 
         let mut snippets = SnippetGenerator::create(&searcher, &*query, f.body)?;
         snippets.set_max_num_chars(200);
-        let mut best: HashMap<String, SearchHit> = HashMap::new();
-        for (score, address) in top {
+        let mut hits = Vec::with_capacity(best.len().min(request.limit));
+        for (id, score, address) in best.into_iter().take(request.limit) {
             let document: TantivyDocument = searcher.doc(address)?;
-            let parent = text_of(&document, f.parent);
-            if best.get(&parent).is_some_and(|hit| hit.relevance >= score) {
-                continue;
-            }
             let snippet = snippets.snippet_from_doc(&document).to_html();
             let title = text_of(&document, f.title);
-            best.insert(parent.clone(), SearchHit { id: parent, title, relevance: score, snippet });
+            hits.push(SearchHit { id, title, relevance: score, snippet });
         }
-        let mut hits: Vec<SearchHit> = best.into_values().collect();
-        hits.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then_with(|| a.id.cmp(&b.id)));
-        hits.truncate(request.limit);
         Ok(hits)
     }
 
@@ -320,10 +342,105 @@ fn plain_apostrophes(query: &str) -> String {
     query.chars().map(|c| if matches!(c, '\'' | '\u{2019}') { ' ' } else { c }).collect()
 }
 
+/// The best-scoring chunk of each parent, best first (ties by parent id).
+fn best_per_parent(
+    searcher: &Searcher,
+    top: Vec<(f32, DocAddress)>,
+) -> Result<Vec<(String, f32, DocAddress)>, SearchError> {
+    let mut columns = HashMap::new();
+    let mut best: HashMap<String, (f32, DocAddress)> = HashMap::new();
+    let mut parent = String::new();
+    for (score, address) in top {
+        let column = match columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let reader = searcher.segment_reader(address.segment_ord);
+                entry.insert(reader.fast_fields().str("parent")?)
+            }
+        };
+        let Some(ord) = column.as_ref().and_then(|c| c.term_ords(address.doc_id).next()) else {
+            continue;
+        };
+        parent.clear();
+        let found =
+            column.as_ref().is_some_and(|c| c.ord_to_str(ord, &mut parent).is_ok_and(|f| f));
+        if !found {
+            continue;
+        }
+        match best.get_mut(parent.as_str()) {
+            Some(kept) if kept.0 >= score => {}
+            Some(kept) => *kept = (score, address),
+            None => {
+                best.insert(parent.clone(), (score, address));
+            }
+        }
+    }
+    let mut ranked: Vec<(String, f32, DocAddress)> =
+        best.into_iter().map(|(id, (score, address))| (id, score, address)).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(ranked)
+}
+
 fn term_query(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
 }
 
 fn text_of(document: &TantivyDocument, field: Field) -> String {
     document.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_of_an_older_schema_is_replaced_and_reported_for_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("search-index");
+        std::fs::create_dir_all(&path).unwrap();
+        let mut old = Schema::builder();
+        old.add_text_field("parent", STRING | STORED);
+        let directory = tantivy::directory::MmapDirectory::open(&path).unwrap();
+        drop(Index::create(directory, old.build(), Default::default()).unwrap());
+
+        let index = SearchIndex::open(&path).unwrap();
+        assert!(index.needs_rebuild());
+        assert_eq!(index.document_count(), 0);
+        drop(index);
+        let again = SearchIndex::open(&path).unwrap();
+        assert!(!again.needs_rebuild(), "a current index is kept");
+    }
+
+    #[test]
+    fn chunks_of_one_source_are_one_hit_with_a_snippet() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.redb")).unwrap();
+        let index = SearchIndex::open(&dir.path().join("index")).unwrap();
+        let long = "kestrel hovering above the dunes. ".repeat(400);
+        let source = crate::store::Source {
+            id: "source:long".into(),
+            title: Some("Kestrels".into()),
+            topics: Vec::new(),
+            asset: None,
+            command: None,
+            mime: None,
+            created: 0,
+            updated: 0,
+            last_viewed_at: None,
+        };
+        store.insert_source(&source, Some(&long), &[], None).unwrap();
+        index.drain(&store).unwrap();
+        assert!(index.document_count() > 3, "the text spans several chunks");
+        let request = SearchRequest {
+            query: "kestrel".into(),
+            limit: 10,
+            sources: true,
+            notes: true,
+            notebook_id: None,
+        };
+        let hits = index.search(&request).unwrap();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!((hits[0].id.as_str(), hits[0].title.as_str()), ("source:long", "Kestrels"));
+        assert!(hits[0].snippet.contains("<b>kestrel</b>"), "{}", hits[0].snippet);
+    }
 }

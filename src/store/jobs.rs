@@ -13,6 +13,9 @@ use super::{JOB_QUEUE, JOBS, Store, StoreResult, all_records, get_record, now_mi
 /// How many times a job is started before it is failed for good.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// The reason a cancelled job reports.
+pub const CANCELLED: &str = "Cancelled by request before it started";
+
 /// Stores a job and, if it still has to run, appends it to the queue.
 pub(crate) fn put_job_in(txn: &WriteTransaction, job: &Job) -> StoreResult<()> {
     put_record(txn, JOBS, &job.id, job)?;
@@ -37,6 +40,45 @@ impl Store {
     pub fn job(&self, id: &str) -> StoreResult<Option<Job>> {
         let txn = self.read()?;
         get_record(&txn.open_table(JOBS)?, id)
+    }
+
+    /// Jobs newest first (ties by id), optionally only one command or one status.
+    pub fn jobs(
+        &self,
+        command: Option<&str>,
+        status: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>> {
+        let txn = self.read()?;
+        let mut jobs: Vec<Job> = all_records(&txn.open_table(JOBS)?)?;
+        jobs.retain(|job| {
+            command.is_none_or(|c| job.command == c)
+                && status.is_none_or(|s| job.status.as_str() == s)
+        });
+        jobs.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        jobs.truncate(limit);
+        Ok(jobs)
+    }
+
+    /// Cancels a job that has not started: it ends `failed` with a reason and the workers
+    /// skip it. `None` if the job does not exist, else whether it was cancelled (a running
+    /// or finished job is left as it is).
+    pub fn cancel_job(&self, id: &str) -> StoreResult<Option<bool>> {
+        self.write(|txn| {
+            let Some(mut job) = get_record::<Job>(&txn.open_table(JOBS)?, id)? else {
+                return Ok(None);
+            };
+            if !matches!(job.status, JobStatus::New | JobStatus::Queued) {
+                return Ok(Some(false));
+            }
+            let now = now_micros();
+            job.status = JobStatus::Failed;
+            job.error_message = Some(CANCELLED.into());
+            job.completed_at = Some(now);
+            job.updated = now;
+            put_record(txn, JOBS, id, &job)?;
+            Ok(Some(true))
+        })
     }
 
     /// Queues an existing job again (retry), resetting its error.

@@ -125,7 +125,7 @@ pub enum JobStatus {
 
 impl JobStatus {
     /// The status string of the original API.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             JobStatus::New => "new",
             JobStatus::Queued => "queued",

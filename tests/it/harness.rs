@@ -169,6 +169,12 @@ impl Server {
         false
     }
 
+    /// Starts the process again after [`Self::stop`], on the same data.
+    pub fn relaunch(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        self.launch();
+    }
+
     /// Stops gracefully and starts again on the same data.
     pub fn restart(&mut self) {
         assert!(self.stop(), "server did not stop cleanly: {}", self.log());
@@ -199,6 +205,49 @@ impl Server {
         let auth = format!("Bearer {PASSWORD}");
         let headers = [("Authorization", auth.as_str()), ("Content-Type", content_type.as_str())];
         request(self.port, "POST", "/api/sources/upload", &headers, Some(&body))
+    }
+
+    /// Creates a notebook and returns its id.
+    pub fn notebook(&self, name: &str) -> String {
+        let response =
+            self.call("POST", "/api/notebooks", Some(&serde_json::json!({ "name": name })));
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a text source through `/api/sources/json`, returning the response body.
+    pub fn text_source(&self, content: &str, fields: Value) -> Value {
+        let mut body = serde_json::json!({ "type": "text", "content": content });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), fields.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self.call("POST", "/api/sources/json", Some(&body));
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()
+    }
+
+    /// Runs a search with extra body fields; returns the whole response body.
+    pub fn search(&self, query: &str, fields: Value) -> Value {
+        let mut body = serde_json::json!({ "query": query });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), fields.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self.call("POST", "/api/search", Some(&body));
+        assert_eq!(response.status, 200, "{query}: {}", response.text());
+        response.json()
+    }
+
+    /// Polls a processing job until it ends (`completed` or `failed`) and returns its status.
+    pub fn wait_for_job(&self, job_id: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let job = self.call("GET", &format!("/api/commands/jobs/{job_id}"), None).json();
+            if job["status"] == "completed" || job["status"] == "failed" {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "job {job_id} still {job} after {within:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Runs a text search and returns the result ids in order.
@@ -345,4 +394,62 @@ pub fn run(options: &Options, args: &[&str]) -> Output {
     cmd.args(args);
     cmd.stdin(Stdio::null());
     cmd.output().unwrap()
+}
+
+/// A tiny HTTP server on 127.0.0.1 serving one HTML page, for link sources. While `hold` is
+/// set, requests are accepted but not answered (a slow site), for up to a minute.
+pub struct PageServer {
+    pub port: u16,
+    pub hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub hold: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PageServer {
+    /// Starts serving `page` as `text/html` to every request, on its own threads.
+    pub fn start(page: &str) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let hold = Arc::new(AtomicBool::new(false));
+        let (page, counter, gate) = (page.to_string(), Arc::clone(&hits), Arc::clone(&hold));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (page, counter, gate) = (page.clone(), Arc::clone(&counter), Arc::clone(&gate));
+                std::thread::spawn(move || answer(stream, &page, &counter, &gate));
+            }
+        });
+        Self { port, hits, hold }
+    }
+
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+fn answer(
+    mut stream: TcpStream,
+    page: &str,
+    hits: &std::sync::atomic::AtomicUsize,
+    hold: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+        head.push(byte[0]);
+    }
+    hits.fetch_add(1, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hold.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
 }

@@ -3,8 +3,13 @@
 
 mod auth;
 mod config;
+mod content;
 #[allow(dead_code, reason = "each test module uses only part of the shared harness")]
 mod harness;
 mod keys;
+mod lifecycle;
+mod listing;
 mod notebooks;
+mod notes;
+mod processing;
 mod sources;

@@ -510,6 +510,14 @@ mod tests {
     }
 
     #[test]
+    fn kerned_pdf_text_keeps_its_words_whole() {
+        let google = corpus_text("pdf/google-doc-document.pdf");
+        for phrase in ["Example document", "Beautiful is better than ugly", "Readability counts"] {
+            assert!(google.text.contains(phrase), "{phrase} missing from {}", google.text);
+        }
+    }
+
+    #[test]
     fn password_protected_pdf_is_encrypted() {
         let bytes = corpus("pdf/libreoffice-writer-password.pdf");
         assert_eq!(extract(&bytes, "secret.pdf"), Err(ExtractError::Encrypted));

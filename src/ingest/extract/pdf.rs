@@ -11,7 +11,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
-use pdf_extract::{Document, Object, PlainTextOutput};
+use pdf_extract::{Document, MediaBox, Object, OutputDev, OutputError, Transform};
 
 use super::text::clean_title;
 use super::{ExtractError, Raw};
@@ -36,11 +36,9 @@ fn fenced<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 fn layout_text(doc: &Document) -> Option<String> {
-    let mut text = String::new();
-    let done = fenced(|| {
-        let mut output = PlainTextOutput::new(&mut text);
-        pdf_extract::output_doc(doc, &mut output)
-    });
+    let mut output = SpacedText::default();
+    let done = fenced(|| pdf_extract::output_doc(doc, &mut output));
+    let text = output.text;
     let has_words = text.chars().any(char::is_alphanumeric);
     (matches!(done, Some(Ok(()))) && has_words).then_some(text)
 }
@@ -52,6 +50,88 @@ fn simple_text(doc: &Document) -> Option<String> {
         let text: Vec<String> = chunks.into_iter().flatten().collect();
         text.join("\n")
     })
+}
+
+/// Gap between two glyph runs, in ems, above which they are separate words (the same
+/// tenth of an em `pdf-extract`'s own plain-text writer uses).
+const WORD_GAP_EM: f64 = 0.1;
+
+/// Plain text from positioned glyphs: a space between runs that are a word gap apart, a
+/// line break when the baseline moves by more than a line.
+///
+/// Unlike `pdf-extract`'s own writer, a gap after a glyph whose font gives no width is not
+/// a word break: such fonts (Google Docs exports embed them) would otherwise have a space
+/// after every such letter ("B ea utiful"). Those documents carry their own space glyphs.
+#[derive(Default)]
+struct SpacedText {
+    text: String,
+    page_height: f64,
+    /// Where the previous glyph ended on its line (`None` when its width is unknown), and
+    /// that line's baseline.
+    last_end: Option<f64>,
+    last_y: f64,
+    /// Set when a new run of glyphs starts; only run starts may take a space or a break.
+    run_start: bool,
+}
+
+impl OutputDev for SpacedText {
+    fn begin_page(
+        &mut self,
+        _page: u32,
+        media_box: &MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
+        self.page_height = media_box.ury - media_box.lly;
+        Ok(())
+    }
+
+    fn end_page(&mut self) -> Result<(), OutputError> {
+        self.text.push('\n');
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        glyphs: &str,
+    ) -> Result<(), OutputError> {
+        // The text matrix scales the font; its area factor gives the size on the page.
+        let scale_x = font_size * (trm.m11 + trm.m21);
+        let scale_y = font_size * (trm.m12 + trm.m22);
+        let size = (scale_x * scale_y).abs().sqrt();
+        let (x, y) = (trm.m31, self.page_height - trm.m32);
+        if self.run_start && !self.text.is_empty() {
+            let moved_down = (y - self.last_y).abs();
+            let went_back = self.last_end.is_none_or(|end| x < end);
+            let gap = self.last_end.is_some_and(|end| x > end + size * WORD_GAP_EM);
+            if moved_down > size * 1.5 || (went_back && moved_down > size * 0.5) {
+                self.text.push('\n');
+            } else if gap && !glyphs.starts_with(char::is_whitespace) {
+                self.text.push(' ');
+            }
+        }
+        self.text.push_str(glyphs);
+        self.run_start = false;
+        self.last_y = y;
+        self.last_end = (width > 0.0).then_some(x + width * size);
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        self.run_start = true;
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
 }
 
 /// Rejoins words that typesetting split at a line end ("con-\nsectetuer").

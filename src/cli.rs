@@ -92,6 +92,15 @@ struct CheckArgs {
     #[argh(switch)]
     /// accept the default password on a non-loopback address
     allow_default_password: bool,
+    #[argh(option)]
+    /// API port the server would use
+    api_port: Option<u16>,
+    #[argh(option)]
+    /// UI port the server would use (0 = off)
+    ui_port: Option<u16>,
+    #[argh(option)]
+    /// reverse-proxy addresses whose X-Forwarded-For is trusted
+    trusted_proxies: Option<String>,
 }
 
 /// Read a password from standard input and print its Argon2id PHC hash.
@@ -272,7 +281,10 @@ fn check(args: CheckArgs) -> ExitCode {
         host: args.host,
         secrets_file: args.secrets_file,
         allow_default_password: args.allow_default_password,
-        ..Flags::default()
+        api_port: args.api_port,
+        ui_port: args.ui_port,
+        trusted_proxies: args.trusted_proxies,
+        log_format: None,
     };
     let (settings, warnings) = match Settings::resolve(&flags, &env_var) {
         Ok(resolved) => resolved,

@@ -31,12 +31,7 @@ struct Login {
 async fn login(app: Arc<App>, ctx: Ctx) -> ApiResult {
     let client: std::net::IpAddr = ctx.client.parse().unwrap_or([0, 0, 0, 0].into());
     if let Some(wait) = app.throttle.blocked_for(client) {
-        let seconds = wait.as_secs().max(1);
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed authentication attempts; try again in {seconds} seconds"),
-        )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)));
+        return Err(super::throttled(client, wait));
     }
     let body: Login = ctx.json()?;
     if !app.password.verify(body.password.as_bytes()) {

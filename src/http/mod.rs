@@ -504,6 +504,17 @@ async fn pipeline(
     handler(Arc::clone(app), ctx).await
 }
 
+/// The 429 for an address that used up its failed attempts, with `Retry-After`.
+pub(crate) fn throttled(client: IpAddr, wait: Duration) -> ApiError {
+    tracing::warn!(target: "audit", %client, "authentication throttled");
+    let seconds = wait.as_secs().max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("Too many failed authentication attempts; try again in {seconds} seconds"),
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+}
+
 /// The password, or else a live session token, in a `Bearer` header.
 fn check_credentials(app: &App, header: Option<&[u8]>) -> AuthOutcome {
     let credential = match bearer_credential(header) {
@@ -554,15 +565,7 @@ pub(crate) fn authorize(
     client: IpAddr,
 ) -> Result<(), ApiError> {
     if let Some(wait) = app.throttle.blocked_for(client) {
-        tracing::warn!(target: "audit", %client, "authentication throttled");
-        let seconds = wait.as_secs().max(1);
-        let retry =
-            HeaderValue::from_str(&seconds.to_string()).unwrap_or(HeaderValue::from_static("60"));
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed authentication attempts; try again in {seconds} seconds"),
-        )
-        .with_header(header::RETRY_AFTER, retry));
+        return Err(throttled(client, wait));
     }
     let header = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
     match check_credentials(app, header) {

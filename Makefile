@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: build release run test deps lint unit offline-net static bench fuzz clean-data
+.PHONY: build release run test deps lint unit offline-net static bench fuzz clean-data ui-test
 
 build:
 	$(CARGO) build
@@ -42,3 +42,11 @@ bench:
 
 fuzz:
 	cd fuzz && $(CARGO) fuzz run -s none extract -- -max_total_time=60
+
+# Browser smoke test of the web UI (not part of `make test`): Debian's chromium driven by
+# playwright-core against a debug server on loopback.
+ui-test:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	cd tests/ui && npm ci --no-audit --no-fund
+	$(CARGO) build
+	node tests/ui/smoke.mjs

@@ -142,6 +142,16 @@ try {
   await page.locator('#sources li', { hasText: 'Kestrel observations' }).waitFor();
   check(true, 'the text source is listed');
 
+  // Upload a small text file.
+  await page.getByLabel(/^File/).setInputFiles({
+    name: 'falcon.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('The peregrine falcon stoops at great speed.\n'),
+  });
+  await page.getByRole('button', { name: 'Upload a file' }).click();
+  await page.locator('#sources li', { hasText: 'falcon' }).waitFor();
+  check((await page.locator('#sources li').count()) === 2, 'the uploaded file is listed');
+
   // Add a note.
   await page.getByLabel('Note (Markdown)').fill('Check the nest box on **Sunday**.');
   await page.getByRole('button', { name: 'Save note' }).click();

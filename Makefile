@@ -31,7 +31,7 @@ unit:
 offline-net:
 	unshare -n sh -c 'ip link set lo up && $(CARGO) test --offline --lib net::'
 
-test: deps lint unit offline-net
+test: deps lint ui-test unit offline-net
 
 static:
 	rustup target add x86_64-unknown-linux-musl

@@ -574,7 +574,8 @@ pub(crate) fn authorize(
             if refused != AuthOutcome::MissingHeader {
                 app.throttle.record_failure(client);
             }
-            tracing::warn!(target: "audit", %client, reason = refused.detail(), "authentication failed");
+            let reason = refused.detail();
+            tracing::warn!(target: "audit", %client, reason, "authentication failed");
             Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.detail())
                 .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
         }

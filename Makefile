@@ -34,6 +34,7 @@ offline-net:
 test: deps lint ui-test unit offline-net
 
 static:
+	@command -v musl-gcc >/dev/null || (apt-get update -qq && apt-get install -y -qq musl-tools)
 	rustup target add x86_64-unknown-linux-musl
 	$(CARGO) build --release --target x86_64-unknown-linux-musl
 

@@ -274,10 +274,12 @@ impl SearchIndex {
 
         let mut snippets = SnippetGenerator::create(&searcher, &*query, f.body)?;
         snippets.set_max_num_chars(200);
+        let stems = body_terms(&*query, f.body);
         let mut hits = Vec::with_capacity(best.len().min(request.limit));
         for (id, score, address) in best.into_iter().take(request.limit) {
             let document: TantivyDocument = searcher.doc(address)?;
-            let snippet = snippets.snippet_from_doc(&document).to_html();
+            let body = text_of(&document, f.body);
+            let snippet = snippets.snippet(snippet_window(&body, &stems)).to_html();
             let title = text_of(&document, f.title);
             hits.push(SearchHit { id, title, relevance: score, snippet });
         }
@@ -301,6 +303,52 @@ impl SearchIndex {
     pub fn document_count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// The indexed (lower-cased, stemmed) words a query looks for in the body field.
+fn body_terms(query: &dyn Query, body: Field) -> Vec<String> {
+    let mut stems = Vec::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == body
+            && let Some(text) = term.value().as_str()
+        {
+            stems.push(text.to_string());
+        }
+    });
+    stems
+}
+
+/// Bytes of text handed to the snippet generator around the first match.
+const SNIPPET_WINDOW: usize = 600;
+
+/// The part of a chunk worth highlighting: a window starting a little before the first word
+/// that begins with one of the query's stems (the start of the chunk when none does). The
+/// snippet generator re-tokenises all it is given, so this keeps its cost per result small.
+fn snippet_window<'a>(text: &'a str, stems: &[String]) -> &'a str {
+    if text.len() <= SNIPPET_WINDOW {
+        return text;
+    }
+    let first = first_match(text, stems).unwrap_or(0);
+    let start = floor_char(text, first.saturating_sub(SNIPPET_WINDOW / 4));
+    let end = floor_char(text, (start + SNIPPET_WINDOW).min(text.len()));
+    &text[start..end]
+}
+
+fn first_match(text: &str, stems: &[String]) -> Option<usize> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).find_map(|word| {
+        let lower = word.to_lowercase();
+        let hit = stems.iter().any(|stem| lower.starts_with(stem.as_str()));
+        // `word` is a slice of `text`, so its start is its distance from text's start.
+        hit.then(|| word.as_ptr() as usize - text.as_ptr() as usize)
+    })
+}
+
+fn floor_char(text: &str, mut index: usize) -> usize {
+    index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 /// Longest query accepted, in characters.
@@ -442,5 +490,17 @@ mod tests {
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!((hits[0].id.as_str(), hits[0].title.as_str()), ("source:long", "Kestrels"));
         assert!(hits[0].snippet.contains("<b>kestrel</b>"), "{}", hits[0].snippet);
+    }
+
+    #[test]
+    fn snippets_come_from_the_first_match_even_deep_in_a_long_chunk() {
+        let text = format!("{} the peregrine falcon stoops at prey {}", "filler ".repeat(250), "x");
+        let stems = vec!["peregrin".to_string()];
+        let window = snippet_window(&text, &stems);
+        assert!(window.contains("peregrine falcon"), "{window}");
+        assert!(window.len() <= SNIPPET_WINDOW);
+        let multibyte = format!("{}🦅 peregrine", "é—".repeat(400));
+        assert!(snippet_window(&multibyte, &stems).contains("peregrine"));
+        assert_eq!(snippet_window("short text", &stems), "short text");
     }
 }

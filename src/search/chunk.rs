@@ -91,6 +91,12 @@ mod tests {
         let text = "日本語のテキスト🎉".repeat(500);
         let chunks = split(&text);
         assert!(chunks.len() > 1);
-        assert!(chunks.iter().all(|c| c.chars().all(|ch| ch != '\u{fffd}')));
+        // Each chunk is a piece of the text (a cut inside a character would have panicked or
+        // produced text found nowhere), and together they run from its start to its end.
+        assert!(chunks.iter().all(|c| !c.is_empty() && text.contains(c.as_str())));
+        assert!(text.starts_with(chunks[0].as_str()));
+        assert!(text.ends_with(chunks[chunks.len() - 1].as_str()));
+        let covered: usize = chunks.iter().map(String::len).sum();
+        assert!(covered >= text.len(), "no text is lost between chunks");
     }
 }
